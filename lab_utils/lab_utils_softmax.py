@@ -1,0 +1,1 @@
+"""Placeholder: the softmax explorer (notebook 01) is being written."""
