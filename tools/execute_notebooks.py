@@ -1,0 +1,71 @@
+"""Re-run notebooks top to bottom and store their outputs in place.
+
+This is the one supported way to refresh the stored outputs that nbval
+compares against (``make execute`` runs it on every notebook).
+
+    python tools/execute_notebooks.py                 # every notebook
+    python tools/execute_notebooks.py notebooks/01_softmax_function.ipynb
+
+Before executing, the generated parts of each notebook (navigation links,
+the contents list in 00, slide metadata) are refreshed, so they never drift.
+Each notebook runs in a fresh ``python3`` kernel from this environment, with
+``notebooks/`` as the working directory, exactly as nbval runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import notebook_structure  # noqa: E402  (tools/ is not a package)
+
+
+def execute(path: Path, timeout: int = 300) -> float:
+    """Execute one notebook in place; return the wall-clock seconds it took."""
+    notebook = nbformat.read(path, as_version=4)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=timeout,
+        resources={"metadata": {"path": str(path.parent)}},
+        store_widget_state=True,
+        record_timing=False,
+    )
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+    nbformat.validate(notebook)
+    nbformat.write(notebook, path)
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", type=Path, help="notebooks (default: all)")
+    args = parser.parse_args(argv)
+    notebook_structure.main([])  # refresh links, contents and slide metadata first
+    paths = args.paths or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    for path in paths:
+        seconds = execute(path.resolve())
+        print(f"{path.name}: executed in {seconds:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
