@@ -10,6 +10,8 @@ CLASS_COLORS, CLASS_MARKERS
     deficiency.
 plot_classes(ax, X, y)
     Scatter the points, colored and shaped by class, with a legend.
+predicted_classes(model, points)
+    The class a model picks for each point (argmax of its outputs).
 plot_decision_regions(ax, model, X, y)
     Shade the plane by the class a trained model picks, data on top.
 plot_loss_curves(ax, losses)
@@ -78,3 +80,244 @@ def make_blobs_dataset(
         n_samples=n_samples, centers=centers, cluster_std=cluster_std, random_state=random_state
     )
     return X_train, y_train
+
+
+# Four colors from the course palette (lab_utils_common.dlc): dlblue, dlorange,
+# dldarkred, dlpurple. Of every four-color choice from dlc these stay furthest
+# apart when protanopia, deuteranopia and tritanopia are simulated (the test
+# file checks it); a different marker per class backs the color up.
+CLASS_COLORS = ("#0096ff", "#FF9300", "#C00000", "#7030A0")
+"""One color per class, class 0 first."""
+
+CLASS_MARKERS = ("o", "s", "^", "D")
+"""One marker per class, so classes differ in shape as well as color."""
+
+
+def _check_points(X, name: str = "X"):
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(
+            f"{name} must hold one [x0, x1] row per example, an array of shape (m, 2); "
+            f"got shape {X.shape}."
+        )
+    return X
+
+
+def _check_classes(y, m: int, n_classes: int):
+    y = np.asarray(y)
+    if y.shape != (m,):
+        raise ValueError(
+            f"y must hold one class number per example, shape ({m},); got shape {y.shape}."
+        )
+    if y.size and (not np.all(np.equal(np.mod(y, 1), 0)) or y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(
+            f"y must hold class numbers 0 to {n_classes - 1}; found values from "
+            f"{y.min()} to {y.max()}."
+        )
+    return y.astype(int)
+
+
+def plot_classes(ax, X, y, *, size: float = 12, alpha: float = 0.7, legend: bool = True):
+    """Scatter points in the plane, one color and marker per class.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    X : (m, 2) array
+        The points.
+    y : (m,) int array
+        The class of each point, 0 to 3.
+    size, alpha : float
+        Marker area and opacity.
+    legend : bool
+        Add a legend naming the classes.
+
+    Returns
+    -------
+    list of matplotlib.collections.PathCollection
+        One scatter per class, class 0 first.
+    """
+    X = _check_points(X)
+    y = _check_classes(y, len(X), len(CLASS_COLORS))
+    artists = []
+    for target_class, (color, marker) in enumerate(zip(CLASS_COLORS, CLASS_MARKERS)):
+        in_class = y == target_class
+        artists.append(
+            ax.scatter(
+                X[in_class, 0],
+                X[in_class, 1],
+                s=size,
+                c=color,
+                marker=marker,
+                alpha=alpha,
+                edgecolors="none",
+                label=f"class {target_class}",
+            )
+        )
+    ax.set_xlabel("$x_0$")
+    ax.set_ylabel("$x_1$")
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), markerscale=2)
+    return artists
+
+
+def predicted_classes(model, points):
+    """The class a model picks for each point: the index of its largest output.
+
+    Works the same for a model that outputs probabilities and one that outputs
+    logits, because softmax keeps the order of its inputs.
+
+    Parameters
+    ----------
+    model : Keras model, or a function
+        Anything with ``predict(points, verbose=0)``, or a function mapping an
+        (N, 2) array to an (N, n_classes) array of scores.
+    points : (N, 2) array
+
+    Returns
+    -------
+    (N,) int array
+    """
+    points = _check_points(points, "points")
+    if hasattr(model, "predict"):
+        scores = model.predict(points, verbose=0)
+    elif callable(model):
+        scores = model(points)
+    else:
+        raise TypeError("model must be a Keras model or a function that returns class scores.")
+    scores = np.asarray(scores)
+    if scores.ndim != 2 or scores.shape[0] != len(points):
+        raise ValueError(
+            f"The model should return one row of class scores per point, shape ({len(points)}, "
+            f"n_classes); it returned shape {scores.shape}."
+        )
+    return np.argmax(scores, axis=1)
+
+
+def plot_decision_regions(ax, model, X, y, *, resolution: int = 200, margin: float = 1.0):
+    """Shade the plane by the class the model picks there, with the data on top.
+
+    The plane is sampled on a ``resolution x resolution`` grid covering the
+    data plus ``margin`` on every side; each grid point gets the color of its
+    predicted class (light), the borders between classes are drawn as dark
+    lines, and the training points are scattered over it.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    model : Keras model, or a function
+        See ``predicted_classes``.
+    X : (m, 2) array
+    y : (m,) int array
+    resolution : int
+        Grid points along each axis.
+    margin : float
+        How far beyond the data the grid reaches.
+
+    Returns
+    -------
+    (resolution, resolution) int array
+        The predicted class at each grid point (rows follow ``x1``).
+    """
+    from matplotlib.colors import ListedColormap, to_rgba
+
+    X = _check_points(X)
+    y = _check_classes(y, len(X), len(CLASS_COLORS))
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
+        raise ValueError(f"resolution must be a whole number of at least 2, got {resolution!r}.")
+    x0 = np.linspace(X[:, 0].min() - margin, X[:, 0].max() + margin, resolution)
+    x1 = np.linspace(X[:, 1].min() - margin, X[:, 1].max() + margin, resolution)
+    grid0, grid1 = np.meshgrid(x0, x1)
+    grid_classes = predicted_classes(model, np.column_stack([grid0.ravel(), grid1.ravel()]))
+    grid_classes = grid_classes.reshape(grid0.shape)
+    n_classes = len(CLASS_COLORS)
+    light = ListedColormap([to_rgba(color, 0.25) for color in CLASS_COLORS])
+    levels = np.arange(n_classes + 1) - 0.5
+    ax.contourf(grid0, grid1, grid_classes, levels=levels, cmap=light, zorder=0)
+    ax.contour(
+        grid0, grid1, grid_classes, levels=levels[1:-1], colors="#333333", linewidths=1, zorder=0.5
+    )
+    plot_classes(ax, X, y)
+    ax.set_xlim(x0[0], x0[-1])
+    ax.set_ylim(x1[0], x1[-1])
+    return grid_classes
+
+
+def plot_loss_curves(ax, losses: dict, *, title: str = "Training loss per epoch"):
+    """Draw the training loss per epoch for one or more models.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    losses : dict
+        ``{label: per-epoch losses}``, for example
+        ``{"softmax output": history.history["loss"]}``.
+    title : str
+
+    Returns
+    -------
+    list of matplotlib.lines.Line2D
+        One line per model, in the order given.
+    """
+    if not isinstance(losses, dict) or not losses:
+        raise ValueError(
+            'losses must be a dict such as {"my model": history.history["loss"]}, '
+            "with at least one entry."
+        )
+    styles = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]
+    lines = []
+    for index, (label, values) in enumerate(losses.items()):
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 1 or values.size == 0:
+            raise ValueError(f"The losses for {label!r} must be a list with one number per epoch.")
+        linestyle, marker = styles[index % len(styles)]
+        (line,) = ax.plot(
+            np.arange(1, values.size + 1),
+            values,
+            linestyle=linestyle,
+            marker=marker,
+            markersize=8 - 2 * (index % 3),
+            color=CLASS_COLORS[index % len(CLASS_COLORS)],
+            label=label,
+        )
+        lines.append(line)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss (mean cross-entropy)")
+    ax.set_title(title)
+    ax.set_xticks(np.arange(1, max(len(v) for v in losses.values()) + 1))
+    ax.legend()
+    return lines
+
+
+def build_four_class_model(output_activation: str = "linear"):
+    """The lessons' network, not yet compiled.
+
+    ``Input(shape=(2,)) -> Dense(25, relu) -> Dense(15, relu) ->
+    Dense(4, activation=output_activation)``: 75 + 390 + 64 = 529 parameters.
+
+    Parameters
+    ----------
+    output_activation : {"linear", "softmax"}
+        ``"softmax"`` gives notebook 03's model (outputs are probabilities);
+        ``"linear"`` gives notebook 04's preferred model (outputs are logits).
+
+    Returns
+    -------
+    keras.Sequential
+    """
+    if output_activation not in ("linear", "softmax"):
+        raise ValueError(
+            'output_activation must be "linear" (the model outputs logits) or "softmax" '
+            f"(the model outputs probabilities); got {output_activation!r}."
+        )
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input(shape=(2,)),
+            keras.layers.Dense(25, activation="relu"),
+            keras.layers.Dense(15, activation="relu"),
+            keras.layers.Dense(4, activation=output_activation),
+        ]
+    )

@@ -1,0 +1,260 @@
+"""Tests for lab_utils_multiclass: the four-class data, plots and model."""
+
+import itertools
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.colors import to_hex, to_rgb  # noqa: E402
+
+import lab_utils_multiclass as mc  # noqa: E402
+from lab_utils_common import dlc  # noqa: E402
+
+
+@pytest.fixture
+def ax():
+    fig, axes = plt.subplots()
+    yield axes
+    plt.close(fig)
+
+
+def nearest_center_scores(points):
+    """A stand-in 'model': minus the squared distance to each course center."""
+    centers = np.asarray(mc.BLOB_CENTERS)
+    return -((points[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+
+
+# --- the data -----------------------------------------------------------------
+
+
+def test_make_blobs_dataset_is_exactly_the_course_make_blobs_call():
+    from sklearn.datasets import make_blobs
+
+    expected_X, expected_y = make_blobs(
+        n_samples=2000,
+        centers=[[-5, 2], [-2, -2], [1, 2], [5, -2]],
+        cluster_std=1.0,
+        random_state=30,
+    )
+    X_train, y_train = mc.make_blobs_dataset()
+    np.testing.assert_array_equal(X_train, expected_X)
+    np.testing.assert_array_equal(y_train, expected_y)
+
+
+def test_make_blobs_dataset_gives_500_points_of_each_class_in_the_plane():
+    X_train, y_train = mc.make_blobs_dataset()
+    assert X_train.shape == (2000, 2)
+    assert y_train.shape == (2000,)
+    assert np.bincount(y_train).tolist() == [500, 500, 500, 500]
+
+
+def test_make_blobs_dataset_clusters_sit_on_the_course_centers():
+    X_train, y_train = mc.make_blobs_dataset()
+    for target_class, center in enumerate(mc.BLOB_CENTERS):
+        np.testing.assert_allclose(X_train[y_train == target_class].mean(axis=0), center, atol=0.15)
+
+
+@pytest.mark.parametrize(
+    "bad, phrase",
+    [
+        ({"centers": [1, 2, 3]}, "[x0, x1] pairs"),
+        ({"centers": [[0, 0, 0], [1, 1, 1]]}, "[x0, x1] pairs"),
+        ({"n_samples": 0}, "positive whole number"),
+        ({"n_samples": 10.5}, "positive whole number"),
+        ({"cluster_std": -1.0}, "positive number"),
+    ],
+)
+def test_make_blobs_dataset_explains_bad_arguments(bad, phrase):
+    with pytest.raises(ValueError, match=phrase.replace("[", r"\[").replace("]", r"\]")):
+        mc.make_blobs_dataset(**bad)
+
+
+def test_importing_the_module_loads_neither_tensorflow_nor_sklearn():
+    code = (
+        "import sys, lab_utils_multiclass; "
+        "print(sorted(m for m in ('tensorflow', 'keras', 'sklearn') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+# --- the colors ---------------------------------------------------------------
+
+# Machado, Oliveira & Fernandes (2009) matrices, severity 1.0, on linear RGB.
+_SIMULATIONS = {
+    "normal vision": np.eye(3),
+    "protanopia": np.array(
+        [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]]
+    ),
+    "deuteranopia": np.array(
+        [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]]
+    ),
+    "tritanopia": np.array(
+        [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]]
+    ),
+}
+
+
+def _lab(color, matrix):
+    srgb = np.array(to_rgb(color))
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    linear = np.clip(matrix @ linear, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    t = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _closest_pair_distance(colors):
+    """Smallest CIELAB distance between two of the colors, over all simulations."""
+    return min(
+        np.linalg.norm(_lab(first, matrix) - _lab(second, matrix))
+        for matrix in _SIMULATIONS.values()
+        for first, second in itertools.combinations(colors, 2)
+    )
+
+
+def test_class_colors_come_from_the_course_palette():
+    palette = {to_hex(color) for color in dlc.values()}
+    assert len(mc.CLASS_COLORS) == 4
+    assert {to_hex(color) for color in mc.CLASS_COLORS} <= palette
+
+
+def test_class_colors_stay_apart_under_simulated_color_blindness():
+    # 20 CIELAB units is a clearly visible difference between small markers.
+    assert _closest_pair_distance(mc.CLASS_COLORS) > 20
+
+
+def test_class_colors_are_the_most_separable_four_of_the_course_palette():
+    best = max(
+        _closest_pair_distance(choice) for choice in itertools.combinations(dlc.values(), 4)
+    )
+    assert _closest_pair_distance(mc.CLASS_COLORS) == pytest.approx(best)
+
+
+def test_every_class_has_its_own_marker():
+    assert len(set(mc.CLASS_MARKERS)) == len(mc.CLASS_COLORS)
+
+
+# --- the plots ----------------------------------------------------------------
+
+
+def test_plot_classes_draws_one_scatter_per_class_in_its_color(ax):
+    X_train, y_train = mc.make_blobs_dataset()
+    artists = mc.plot_classes(ax, X_train, y_train)
+    assert len(artists) == 4
+    for target_class, artist in enumerate(artists):
+        assert len(artist.get_offsets()) == np.sum(y_train == target_class)
+        assert to_hex(artist.get_facecolor()[0]) == to_hex(mc.CLASS_COLORS[target_class])
+        assert artist.get_label() == f"class {target_class}"
+    assert ax.get_xlabel() and ax.get_ylabel()
+    assert ax.get_legend() is not None
+
+
+@pytest.mark.parametrize(
+    "y, phrase",
+    [
+        (np.array([0, 1, 4]), "class numbers 0 to 3"),
+        (np.array([0, 1, -1]), "class numbers 0 to 3"),
+        (np.array([0, 1]), "one class number per example"),
+    ],
+)
+def test_plot_classes_explains_labels_it_cannot_color(ax, y, phrase):
+    with pytest.raises(ValueError, match=phrase):
+        mc.plot_classes(ax, np.zeros((3, 2)), y)
+
+
+def test_plot_classes_explains_points_that_are_not_in_the_plane(ax):
+    with pytest.raises(ValueError, match=r"shape \(m, 2\)"):
+        mc.plot_classes(ax, np.zeros((3, 3)), np.array([0, 1, 2]))
+
+
+def test_predicted_classes_are_the_same_from_logits_and_from_probabilities():
+    points = np.random.default_rng(0).normal(scale=4, size=(500, 2))
+    logits = nearest_center_scores(points)
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    from_logits = mc.predicted_classes(lambda p: nearest_center_scores(p), points)
+    from_probabilities = mc.predicted_classes(lambda p: probabilities, points)
+    np.testing.assert_array_equal(from_logits, from_probabilities)
+    np.testing.assert_array_equal(from_logits, np.argmax(logits, axis=1))
+
+
+def test_predicted_classes_calls_predict_quietly_on_a_model():
+    class RecordingModel:
+        def predict(self, points, verbose="auto"):
+            self.verbose = verbose
+            return nearest_center_scores(points)
+
+    model = RecordingModel()
+    classes = mc.predicted_classes(model, np.array(mc.BLOB_CENTERS))
+    assert classes.tolist() == [0, 1, 2, 3]
+    assert model.verbose == 0
+
+
+def test_plot_decision_regions_gives_each_center_its_own_class(ax):
+    X_train, y_train = mc.make_blobs_dataset()
+    grid_classes = mc.plot_decision_regions(ax, nearest_center_scores, X_train, y_train, resolution=101)
+    assert grid_classes.shape == (101, 101)
+    x0_min, x0_max = ax.get_xlim()
+    x1_min, x1_max = ax.get_ylim()
+    for target_class, (x0, x1) in enumerate(mc.BLOB_CENTERS):
+        column = round((x0 - x0_min) / (x0_max - x0_min) * 100)
+        row = round((x1 - x1_min) / (x1_max - x1_min) * 100)
+        assert grid_classes[row, column] == target_class
+    assert set(np.unique(grid_classes)) == {0, 1, 2, 3}
+    assert ax.get_xlim() == pytest.approx((X_train[:, 0].min() - 1, X_train[:, 0].max() + 1))
+
+
+def test_plot_decision_regions_puts_the_data_on_top_of_the_regions(ax):
+    X_train, y_train = mc.make_blobs_dataset()
+    mc.plot_decision_regions(ax, nearest_center_scores, X_train, y_train, resolution=20)
+    assert len(ax.collections) >= 4
+    top_four = sorted(ax.collections, key=lambda artist: artist.get_zorder())[-4:]
+    assert sum(len(artist.get_offsets()) for artist in top_four) == len(X_train)
+
+
+def test_plot_decision_regions_explains_a_model_that_returns_the_wrong_shape(ax):
+    X_train, y_train = mc.make_blobs_dataset(n_samples=20)
+    with pytest.raises(ValueError, match="one row of class scores per point"):
+        mc.plot_decision_regions(ax, lambda points: np.zeros(len(points)), X_train, y_train, resolution=5)
+
+
+def test_plot_loss_curves_draws_one_labelled_line_per_model(ax):
+    losses = {"softmax output": [1.0, 0.5, 0.25], "logits output": [1.0, 0.5, 0.2]}
+    lines = mc.plot_loss_curves(ax, losses)
+    assert [line.get_label() for line in lines] == list(losses)
+    assert lines[0].get_xdata().tolist() == [1, 2, 3]
+    assert lines[1].get_ydata().tolist() == [1.0, 0.5, 0.2]
+    # Two curves that coincide must both stay visible: different line styles.
+    assert lines[0].get_linestyle() != lines[1].get_linestyle()
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+
+
+@pytest.mark.parametrize("bad", [{}, [1.0, 0.5], {"model": []}])
+def test_plot_loss_curves_explains_what_it_needs(ax, bad):
+    with pytest.raises(ValueError, match="loss"):
+        mc.plot_loss_curves(ax, bad)
+
+
+# --- the model ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("output_activation", ["softmax", "linear"])
+def test_build_four_class_model_has_the_lessons_layers(output_activation):
+    model = mc.build_four_class_model(output_activation)
+    dense = model.layers
+    assert [layer.units for layer in dense] == [25, 15, 4]
+    assert [layer.activation.__name__ for layer in dense] == ["relu", "relu", output_activation]
+    assert model.input_shape == (None, 2)
+    assert model.count_params() == 529
+
+
+def test_build_four_class_model_explains_an_unknown_output_activation():
+    with pytest.raises(ValueError, match='"linear".*"softmax"'):
+        mc.build_four_class_model("sigmoid")
