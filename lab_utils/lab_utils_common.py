@@ -13,6 +13,9 @@ make_reproducible(seed)
 show_figure(fig, alt), figure_html(fig, alt)
     Show a finished matplotlib figure as a picture with alt text, so screen
     readers, GitHub and nbviewer all get a description of it.
+live_figure_bundle(widget, fig, alt)
+    The display data for a live widget built around a figure: the widget
+    where widgets work, the picture with alt text everywhere else.
 
 Importing this module changes nothing: no style is applied and no print
 options are set until you call one of the functions above. Used by every
@@ -239,3 +242,31 @@ def show_figure(fig, alt: str, close: bool = True) -> FigureImage:
         plt.close(fig)
     display(image)
     return image
+
+
+def live_figure_bundle(widget, fig, alt: str) -> dict:
+    """Display data for a live widget that shows ``fig``.
+
+    JupyterLab renders the live widget; GitHub, nbviewer and other readers
+    without a widget frontend render the picture (``text/html`` with alt
+    text); a terminal gets the alt text. An ipympl canvas inside the widget
+    also keeps the picture in its saved state, so a saved notebook opened in
+    JupyterLab shows it before anything is run.
+
+    Parameters
+    ----------
+    widget : ipywidgets.DOMWidget
+        The widget to display (for example a VBox holding ``fig.canvas``).
+    fig : matplotlib.figure.Figure
+    alt : str
+        What the figure shows, in a sentence.
+    """
+    picture = figure_html(fig, alt)
+    canvas = getattr(fig, "canvas", None)
+    if hasattr(canvas, "_data_url"):  # ipympl: the saved state shows this picture
+        canvas._data_url = picture.split('"')[1]
+    bundle = widget._repr_mimebundle_()
+    bundle = bundle[0] if isinstance(bundle, tuple) else dict(bundle)
+    bundle["text/plain"] = f"[interactive figure] {alt}"
+    bundle["text/html"] = picture
+    return bundle

@@ -190,16 +190,16 @@ def check_jupyter_server(parent_pid: int | None = None) -> Check:
         import psutil
 
         parent = psutil.Process(parent_pid or os.getppid())
-        server_python = Path(parent.exe())
+        command = parent.cmdline()[:2]
+        folder = parent.cwd()
     except Exception as error:
         return Check("Jupyter server", False, f"could not inspect the process that started "
                                               f"this kernel ({type(error).__name__})", RUN_MAKE_LAB)
-    prefix = Path(sys.prefix).resolve()
-    try:
-        server_python.resolve().relative_to(prefix)
-        same = True
-    except ValueError:
-        same = server_python.resolve() == Path(sys.executable).resolve()
+    # A venv's python is a link to the base interpreter, so compare the paths
+    # the server was started with (not where they link to) with our prefix.
+    prefix = os.path.abspath(sys.prefix)
+    started_with = [os.path.abspath(os.path.join(folder, part)) for part in command]
+    same = any(path.startswith(prefix + os.sep) for path in started_with)
     if same:
         return Check("Jupyter server", True, "started from the same environment as this kernel")
     return Check("Jupyter server", False, "this kernel was started by a Jupyter from another "
