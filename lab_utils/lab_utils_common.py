@@ -104,9 +104,12 @@ def presenter_mode(scale: float = 1.0) -> dict:
         raise ValueError(f"scale must be a positive number, got {scale!r}.")
     if _saved_before_presenter is None:
         _saved_before_presenter = {key: mpl.rcParams[key] for key in _PRESENTER_SCALE}
+    # Convert every size to points first: 'large' is relative to font.size,
+    # which this loop is about to change.
+    with mpl.rc_context(_saved_before_presenter):
+        base = {key: _as_points(key, mpl.rcParams[key]) for key in _PRESENTER_SCALE}
     for key, factor in _PRESENTER_SCALE.items():
-        base = _as_points(key, _saved_before_presenter[key])
-        mpl.rcParams[key] = round(base * factor * scale, 2)
+        mpl.rcParams[key] = round(base[key] * factor * scale, 2)
     return {key: mpl.rcParams[key] for key in _PRESENTER_SCALE}
 
 

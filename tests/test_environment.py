@@ -1,0 +1,123 @@
+"""The conda environment, the pip pins and the Makefile agree with each other."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parent.parent
+SUPPORTED = ("3.11", "3.12", "3.13")
+
+
+def environment_yml() -> dict:
+    import yaml
+
+    return yaml.safe_load((ROOT / "environment.yml").read_text())
+
+
+def pinned() -> list[Requirement]:
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    return [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_conda_python_is_one_the_lock_was_resolved_for():
+    conda = [d for d in environment_yml()["dependencies"] if isinstance(d, str)]
+    python = next(d for d in conda if d.startswith("python"))
+    version = python.split("=")[1]
+    assert version in SUPPORTED
+    header = (ROOT / "requirements.txt").read_text().splitlines()[1]
+    assert version in header, f"requirements.txt was not resolved for Python {version}: {header}"
+
+
+def test_conda_installs_exactly_the_pip_pins_and_the_project():
+    dependencies = environment_yml()["dependencies"]
+    pip_section = next(d["pip"] for d in dependencies if isinstance(d, dict))
+    assert pip_section == ["-r requirements.txt", "-e ."]
+    conda_names = {re.split(r"[=<>]", d)[0] for d in dependencies if isinstance(d, str)}
+    assert conda_names == {"python", "pip"}, "conda must not install a second copy of a pinned package"
+
+
+def test_every_pin_is_exact_and_every_direct_dependency_is_pinned():
+    requirements = pinned()
+    assert all(str(r.specifier).startswith("==") for r in requirements)
+    names = {r.name.lower().replace("_", "-") for r in requirements}
+    direct = [Requirement(line) for line in (ROOT / "requirements.in").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+    missing = {r.name for r in direct} - names
+    assert not missing, f"requirements.in names packages with no pin: {missing}"
+    for package in ("jupyterlab", "ipywidgets", "ipympl", "matplotlib", "numpy",
+                    "scikit-learn", "keras", "tensorflow", "nbval", "pytest", "pytest-xdist"):
+        assert package in names, package
+
+
+def test_tensorflow_is_the_cpu_build_on_linux_and_tensorflow_elsewhere():
+    by_name = {}
+    for requirement in pinned():
+        by_name.setdefault(requirement.name, []).append(requirement)
+    linux = {"sys_platform": "linux", "platform_machine": "x86_64", "python_version": "3.11"}
+    mac = {"sys_platform": "darwin", "platform_machine": "arm64", "python_version": "3.11"}
+    assert any(r.marker.evaluate(linux) for r in by_name["tensorflow-cpu"])
+    assert not any(r.marker.evaluate(linux) for r in by_name["tensorflow"])
+    assert any(r.marker.evaluate(mac) for r in by_name["tensorflow"])
+    assert not any(r.marker.evaluate(mac) for r in by_name["tensorflow-cpu"])
+    assert {str(r.specifier) for r in by_name["tensorflow"] + by_name["tensorflow-cpu"]} == {"==2.21.0"}
+
+
+@pytest.mark.parametrize("version", SUPPORTED)
+def test_each_supported_python_gets_exactly_one_pin_per_package(version):
+    environment = {"sys_platform": "linux", "platform_machine": "x86_64", "python_version": version}
+    seen: dict[str, str] = {}
+    for requirement in pinned():
+        if requirement.marker is None or requirement.marker.evaluate(environment):
+            assert requirement.name not in seen, f"two pins for {requirement.name} on {version}"
+            seen[requirement.name] = str(requirement.specifier)
+    assert "keras" in seen and "jupyterlab" in seen
+
+
+def test_installed_versions_match_the_pins():
+    from importlib import metadata
+
+    wrong = []
+    for requirement in pinned():
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        try:
+            installed = metadata.version(requirement.name)
+        except metadata.PackageNotFoundError:
+            wrong.append(f"{requirement.name} missing")
+            continue
+        if installed not in requirement.specifier:
+            wrong.append(f"{requirement.name} {installed} (pinned {requirement.specifier})")
+    assert not wrong, "run `make venv`: " + ", ".join(wrong)
+
+
+def test_makefile_refuses_an_unsupported_python_with_one_clear_line(tmp_path):
+    old = tmp_path / "python3.10"
+    old.write_text("#!/bin/sh\nexec %s -c 'import sys; sys.version_info = (3, 10, 0); "
+                   "exec(sys.argv[2])' \"$@\"\n" % sys.executable)
+    old.chmod(0o755)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "venv", f"PYTHON={old}", f"VENV={tmp_path / 'venv'}"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert result.returncode != 0
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert lines == [line for line in lines if "not supported" in line] and len(lines) == 1, result.stdout
+    assert "PYTHON=python3.12 make" in lines[0]
+    assert not (tmp_path / "venv").exists()
+
+
+def test_kernel_configuration_is_installed_in_this_environment():
+    installed = Path(sys.prefix) / "etc" / "ipython" / "ipython_kernel_config.py"
+    assert installed.read_text() == (ROOT / "jupyter_config" / "ipython_kernel_config.py").read_text()
+
+
+def test_ci_runs_exactly_make_test():
+    lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines[-1] == "exec make test"

@@ -1,0 +1,152 @@
+"""lab_utils_common: palette, style, presenter mode, figures with alt text, seeding."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import pytest
+
+import lab_utils_common as common
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_palette_has_the_course_colors():
+    assert common.dlc == {
+        "dlblue": "#0096ff", "dlorange": "#FF9300", "dldarkred": "#C00000",
+        "dlmagenta": "#FF40FF", "dlpurple": "#7030A0", "dldarkblue": "#0D5BDC",
+        "dlmedblue": "#4285F4",
+    }
+
+
+def test_style_color_cycle_is_the_palette():
+    with mpl.rc_context():
+        common.use_style()
+        cycle = [c.lower().lstrip("#") for c in mpl.rcParams["axes.prop_cycle"].by_key()["color"]]
+        assert cycle == [c.lower().lstrip("#") for c in common.PALETTE]
+        assert mpl.rcParams["figure.facecolor"] == "white"
+
+
+def test_use_style_works_from_any_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with mpl.rc_context():
+        assert common.use_style() == ROOT / "deeplearning.mplstyle"
+
+
+def test_course_style_line_works_from_the_repository_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    with mpl.rc_context():
+        plt.style.use("./deeplearning.mplstyle")
+        assert mpl.rcParams["axes.spines.top"] is False
+
+
+def test_importing_changes_no_global_state():
+    code = (
+        "import matplotlib as mpl, numpy as np\n"
+        "before = (dict(mpl.rcParams), np.get_printoptions())\n"
+        "import lab_utils_common, lab_utils_env\n"
+        "assert (dict(mpl.rcParams), np.get_printoptions()) == before\n"
+        "print('unchanged')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "unchanged", result.stderr
+
+
+def test_presenter_mode_enlarges_once_and_student_mode_restores():
+    with mpl.rc_context():
+        mpl.rcParams["font.size"] = 10
+        mpl.rcParams["lines.linewidth"] = 2
+        first = common.presenter_mode()
+        assert first["font.size"] == 16 and first["lines.linewidth"] == 3.5
+        assert common.presenter_mode()["font.size"] == 16, "calling twice must not grow twice"
+        assert common.presenter_mode(scale=1.5)["font.size"] == 24
+        restored = common.student_mode()
+        assert restored["font.size"] == 10 and restored["lines.linewidth"] == 2
+
+
+def test_presenter_mode_converts_named_font_sizes():
+    with mpl.rc_context():
+        mpl.rcParams["font.size"] = 10
+        mpl.rcParams["axes.titlesize"] = "large"
+        sizes = common.presenter_mode()
+        assert sizes["axes.titlesize"] == pytest.approx(12 * 1.6)
+        common.student_mode()
+        assert mpl.rcParams["axes.titlesize"] == "large"
+
+
+def test_presenter_mode_rejects_a_nonpositive_scale():
+    with pytest.raises(ValueError, match="positive"):
+        common.presenter_mode(scale=0)
+    common.student_mode()
+
+
+def test_figure_html_carries_escaped_alt_text():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    tag = common.figure_html(fig, 'A line from "0" to 1 & back')
+    plt.close(fig)
+    assert tag.startswith('<img src="data:image/png;base64,')
+    assert 'alt="A line from &quot;0&quot; to 1 &amp; back"' in tag
+
+
+@pytest.mark.parametrize("alt", ["", "   ", None])
+def test_figures_without_alt_text_are_refused(alt):
+    fig = plt.figure()
+    with pytest.raises(ValueError, match="alt text"):
+        common.figure_html(fig, alt)
+    plt.close(fig)
+
+
+def test_show_figure_displays_html_and_plain_alt_and_closes_the_figure(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    fig = plt.figure()
+    number = fig.number
+    image = common.show_figure(fig, "An empty figure.")
+    bundle = shown[0]._repr_mimebundle_()
+    assert bundle["text/plain"] == "[figure] An empty figure."
+    assert 'alt="An empty figure."' in bundle["text/html"]
+    assert image.alt == "An empty figure."
+    assert not plt.fignum_exists(number)
+
+
+def test_live_figure_bundle_has_widget_picture_and_text():
+    import ipywidgets as widgets
+
+    fig = plt.figure()
+    slider = widgets.FloatSlider()
+    bundle = common.live_figure_bundle(widgets.VBox([slider]), fig, "A figure with a slider.")
+    plt.close(fig)
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"]
+    assert 'alt="A figure with a slider."' in bundle["text/html"]
+    assert bundle["text/plain"] == "[interactive figure] A figure with a slider."
+
+
+def test_make_reproducible_gives_the_same_numbers_twice():
+    code = (
+        "import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
+        "import lab_utils_common, numpy as np, keras\n"
+        "lab_utils_common.make_reproducible(7)\n"
+        "print(np.random.rand(), float(keras.random.uniform((1,))[0]))"
+    )
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}) for _ in range(2)]
+    assert runs[0].returncode == 0, runs[0].stderr[-2000:]
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.strip()
+
+
+def test_make_reproducible_after_tensorflow_started_says_what_to_do():
+    code = (
+        "import tensorflow as tf, lab_utils_common\n"
+        "tf.constant(1.0) + 1\n"
+        "try:\n    lab_utils_common.make_reproducible(0)\n"
+        "except RuntimeError as error:\n    print(error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert "Restart the kernel" in result.stdout, result.stdout + result.stderr[-2000:]
