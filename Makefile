@@ -9,6 +9,8 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize
 # One pytest worker per core, two at most; notebooks stay whole on one worker.
 JOBS   ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 2 ] && n=2; echo $$n)
 NB     ?=
+# Jupyter refuses to run as root unless told; containers and CI run as root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock clean
 
@@ -40,8 +42,9 @@ $(STAMP): requirements.txt pyproject.toml $(wildcard jupyter_config/*)
 	@echo "$(VENV) is ready."
 
 # ---------------------------------------------------------------- students
+# Bound to 127.0.0.1, token auth and XSRF on (Jupyter's defaults, never turned off).
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" notebooks/00_start_here.ipynb
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) notebooks/00_start_here.ipynb
 
 doctor: $(STAMP)
 	@$(PY) -m lab_utils_env

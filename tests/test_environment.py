@@ -112,9 +112,30 @@ def test_makefile_refuses_an_unsupported_python_with_one_clear_line(tmp_path):
     assert not (tmp_path / "venv").exists()
 
 
-def test_kernel_configuration_is_installed_in_this_environment():
-    installed = Path(sys.prefix) / "etc" / "ipython" / "ipython_kernel_config.py"
-    assert installed.read_text() == (ROOT / "jupyter_config" / "ipython_kernel_config.py").read_text()
+@pytest.mark.parametrize("source, installed", [
+    ("ipython_kernel_config.py", "etc/ipython/ipython_kernel_config.py"),
+    ("jupyter_lab_config.json", "etc/jupyter/jupyter_lab_config.json"),
+    ("overrides.json", "share/jupyter/lab/settings/overrides.json"),
+])
+def test_jupyter_configuration_is_installed_in_this_environment(source, installed):
+    assert (Path(sys.prefix) / installed).read_text() == (ROOT / "jupyter_config" / source).read_text()
+
+
+def test_jupyterlab_fetches_no_news_updates_or_extension_listings():
+    import json
+
+    lab = json.loads((ROOT / "jupyter_config" / "jupyter_lab_config.json").read_text())["LabApp"]
+    assert lab["news_url"] is None and lab["extension_manager"] == "readonly"
+    assert lab["check_for_updates_class"] == "jupyterlab.NeverCheckForUpdate"
+    settings = json.loads((ROOT / "jupyter_config" / "overrides.json").read_text())
+    assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+
+
+def test_kernels_from_this_environment_do_not_forward_c_level_output():
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("ipython_kernel_config.py", str(ROOT / "jupyter_config")).load_config()
+    assert config.IPKernelApp.capture_fd_output is False
 
 
 def test_ci_runs_exactly_make_test():
