@@ -142,3 +142,13 @@ def test_ci_runs_exactly_make_test():
     lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
     assert lines[-1] == "exec make test"
+
+
+def test_make_lab_binds_to_loopback_with_auth_and_xsrf_left_on():
+    result = subprocess.run(["make", "-n", "--no-print-directory", "lab"], cwd=ROOT,
+                            capture_output=True, text=True)
+    command = next(line for line in result.stdout.splitlines() if "jupyter lab" in line)
+    assert "--ServerApp.ip=127.0.0.1" in command
+    assert "notebooks/00_start_here.ipynb" in command
+    for weakening in ("token=''", 'token=""', "token= ", "disable_check_xsrf", "password=", "--ip=0.0.0.0"):
+        assert weakening not in command
