@@ -235,9 +235,10 @@ def plot_decision_regions(ax, model, X, y, *, resolution: int = 200, margin: flo
     light = ListedColormap([to_rgba(color, 0.25) for color in CLASS_COLORS])
     levels = np.arange(n_classes + 1) - 0.5
     ax.contourf(grid0, grid1, grid_classes, levels=levels, cmap=light, zorder=0)
-    ax.contour(
-        grid0, grid1, grid_classes, levels=levels[1:-1], colors="#333333", linewidths=1, zorder=0.5
-    )
+    for target_class in range(n_classes):  # each class's outline; shared borders coincide
+        in_class = (grid_classes == target_class).astype(float)
+        if 0 < in_class.sum() < in_class.size:
+            ax.contour(grid0, grid1, in_class, levels=[0.5], colors="#333333", linewidths=1, zorder=0.5)
     plot_classes(ax, X, y)
     ax.set_xlim(x0[0], x0[-1])
     ax.set_ylim(x1[0], x1[-1])
