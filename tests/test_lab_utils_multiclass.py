@@ -258,3 +258,29 @@ def test_build_four_class_model_has_the_lessons_layers(output_activation):
 def test_build_four_class_model_explains_an_unknown_output_activation():
     with pytest.raises(ValueError, match='"linear".*"softmax"'):
         mc.build_four_class_model("sigmoid")
+
+
+# --- the notebooks that use the module ------------------------------------------
+
+
+def _stored_epoch_losses(notebook_name, first_line):
+    """The per-epoch loss lines a notebook's stored outputs hold, from one code cell."""
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parent.parent / "notebooks" / notebook_name
+    notebook = nbformat.read(path, as_version=4)
+    cell = next(c for c in notebook.cells if c.cell_type == "code" and c.source.startswith(first_line))
+    text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+    return re.findall(r"^\s*(\d+)\s*\|\s*([\d.]+)|^epoch\s+(\d+): loss ([\d.]+)", text, flags=re.M)
+
+
+def test_notebook_04_retrains_exactly_the_model_notebook_03_trained():
+    # 04 says its rebuilt softmax model (build_four_class_model + the preferred
+    # model's initial weights) repeats lesson 03's training; the stored numbers must agree.
+    lesson_03 = [(m[2], m[3]) for m in _stored_epoch_losses("03_softmax_output_model.ipynb", "history = model.fit")]
+    lesson_04 = [(m[0], m[1]) for m in _stored_epoch_losses("04_preferred_logits_model.ipynb", "softmax_model = build")]
+    assert len(lesson_03) == 10
+    assert lesson_04 == lesson_03
