@@ -219,7 +219,7 @@ class FigureImage:
         return f"[figure] {self.alt}"
 
 
-def show_figure(fig, alt: str, close: bool = True) -> FigureImage:
+def show_figure(fig, alt: str, close: bool = True) -> None:
     """Display a finished figure as a picture with alt text.
 
     Use it instead of ``plt.show()`` for static figures, whatever the
@@ -233,10 +233,7 @@ def show_figure(fig, alt: str, close: bool = True) -> FigureImage:
     close : bool
         Close the figure afterwards so the backend does not show it twice.
 
-    Returns
-    -------
-    FigureImage
-        The displayed picture (its ``alt`` attribute holds the text).
+    Returns None, so a call as a cell's last line shows the picture once.
     """
     from IPython.display import display
 
@@ -244,7 +241,6 @@ def show_figure(fig, alt: str, close: bool = True) -> FigureImage:
     if close:
         plt.close(fig)
     display(image)
-    return image
 
 
 def live_figure_bundle(widget, fig, alt: str) -> dict:

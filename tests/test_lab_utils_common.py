@@ -107,11 +107,11 @@ def test_show_figure_displays_html_and_plain_alt_and_closes_the_figure(monkeypat
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     fig = plt.figure()
     number = fig.number
-    image = common.show_figure(fig, "An empty figure.")
+    assert common.show_figure(fig, "An empty figure.") is None, "None: shown once as a last line"
     bundle = shown[0]._repr_mimebundle_()
     assert bundle["text/plain"] == "[figure] An empty figure."
     assert 'alt="An empty figure."' in bundle["text/html"]
-    assert image.alt == "An empty figure."
+    assert shown[0].alt == "An empty figure."
     assert not plt.fignum_exists(number)
 
 
