@@ -1,1 +1,650 @@
-"""Placeholder: the softmax explorer (notebook 01) is being written."""
+"""The softmax explorer: sliders for the logits z, bars for z and for a = softmax(z).
+
+Used by ``notebooks/01_softmax_function.ipynb`` (``plt_softmax``) and
+``notebooks/02_cross_entropy_loss.ipynb`` (``plt_cross_entropy``).
+
+What is here
+------------
+softmax(z, temperature=1.0)
+    A numerically stable reference softmax along the last axis.
+check_softmax_output(a, z, name)
+    The plain-language sentence describing what is wrong with a student's
+    softmax output, or '' when it is right.
+plt_softmax(my_softmax, n=4, ...)
+    An explorer for a student's softmax function.
+plt_cross_entropy(my_softmax, n=4, target_class=0, ...)
+    The same explorer with a target class and the cross-entropy loss.
+SoftmaxExplorer, CrossEntropyExplorer
+    The classes behind them (``.fig``, ``.z``, ``.a``, ``.set_z``, ``.message``).
+
+Importing this module changes nothing global.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.transforms import blended_transform_factory
+
+from lab_utils_common import dlc, figure_html, live_figure_bundle
+
+#: Colors: bars, the largest probability, the target class, the stable reference.
+BAR_COLOR = dlc["dlblue"]
+ARGMAX_COLOR = dlc["dlorange"]
+TARGET_COLOR = dlc["dlpurple"]
+REFERENCE_COLOR = "#222222"
+ERROR_COLOR = dlc["dldarkred"]
+
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+INTERACTIVE_HINT = (
+    "This is a static picture. For sliders, run `%matplotlib widget` in JupyterLab "
+    "(started with `make lab`), then run this cell again."
+)
+
+
+def softmax(z, temperature: float = 1.0) -> np.ndarray:
+    """Numerically stable softmax along the last axis.
+
+    Parameters
+    ----------
+    z : (N,) or (m, N) array_like
+        Logits; for a 2-D array, one example per row.
+    temperature : float
+        Divides z before the softmax; must be positive.
+
+    Returns
+    -------
+    (N,) or (m, N) ndarray
+        Probabilities: each in [0, 1], summing to 1 along the last axis.
+    """
+    z = np.asarray(z, dtype=float) / temperature
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / np.sum(exp, axis=-1, keepdims=True)
+
+
+def _subscript(j: int) -> str:
+    return str(j).translate(SUBSCRIPTS)
+
+
+def _fmt(values) -> str:
+    return "[" + ", ".join(f"{v:.4g}" for v in np.asarray(values, dtype=float)) + "]"
+
+
+def check_softmax_output(output, z, name: str = "my_softmax", changed_input: bool = False) -> str:
+    """Describe what is wrong with a softmax function's output, in one sentence.
+
+    Parameters
+    ----------
+    output : object
+        What the student's function returned for ``z``.
+    z : (N,) ndarray
+        The logits it was given.
+    name : str
+        The function's name, for the message.
+    changed_input : bool
+        Whether the function changed the array it was given.
+
+    Returns
+    -------
+    str
+        '' when the output is the softmax of z; otherwise the message.
+    """
+    z = np.asarray(z, dtype=float)
+    expected_shape = z.shape
+    if output is None:
+        return f"{name} returned None: did you forget the `return` line?"
+    if isinstance(output, (str, bytes)):
+        return f"{name} returned text ({output!r:.40}), not numbers: return the array of probabilities."
+    try:
+        values = np.asarray(output, dtype=float)
+    except (TypeError, ValueError):
+        return (f"{name} returned something that is not numbers ({type(output).__name__}): "
+                "return a NumPy array of probabilities.")
+    if values.ndim == 0:
+        return (f"{name} returned a single number ({float(values):.4g}), expected {len(z)} "
+                "values: divide each exp(z_j) by the sum instead of returning the sum.")
+    if values.shape != expected_shape:
+        hint = ""
+        if values.ndim > 1 and values.size == z.size:
+            hint = ": return a 1-D array, one value per class (remove the extra axis)"
+        elif values.ndim == 1:
+            hint = ": return one value per element of z"
+        return f"{name} returned shape {values.shape}, expected {expected_shape}{hint}."
+    if not np.all(np.isfinite(values)):
+        bad = "nan" if np.any(np.isnan(values)) else "inf"
+        if np.max(np.abs(z)) > 700 or np.max(z) > 88:
+            return (f"{name} returned {bad} for z = {_fmt(z)}: np.exp overflows for large z; "
+                    "subtract max(z) before the exponential.")
+        return f"{name} returned {bad}: check for a division by zero or an overflow."
+    if changed_input:
+        return f"{name} changed its input z in place: compute into a new array instead."
+    if np.any(values < 0):
+        return (f"{name} returned a negative value ({values.min():.4g}): probabilities are "
+                "never negative. Did you forget np.exp?")
+    total = float(values.sum())
+    if not math.isclose(total, 1.0, rel_tol=0, abs_tol=1e-6):
+        hint = "did you divide by the sum?" if total > 1 else "did you divide by the sum of exp(z)?"
+        return f"the outputs sum to {total:.6g}, not 1: {hint}"
+    reference = softmax(z)
+    if not np.allclose(values, reference, rtol=1e-5, atol=1e-7):
+        j = int(np.argmax(np.abs(values - reference)))
+        return (f"the outputs sum to 1 but are not softmax(z): a{_subscript(j)} should be "
+                f"{reference[j]:.4f}, got {values[j]:.4f}. Did you apply np.exp to z?")
+    return ""
+
+
+def _in_widget_kernel() -> bool:
+    """True when figures are drawn by ipympl inside a Jupyter kernel."""
+    backend = matplotlib.get_backend().lower()
+    if "ipympl" not in backend and "widget" not in backend:
+        return False
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        return False
+    return shell is not None and hasattr(shell, "kernel")
+
+
+class SoftmaxExplorer:
+    """Sliders for z, bars for z and a = my_softmax(z), and a live readout.
+
+    Use ``plt_softmax`` to make one. Attributes: ``fig`` (the Figure),
+    ``z`` and ``a`` (NumPy arrays), ``message`` ('' when all is well),
+    ``interactive`` (whether sliders are shown). ``set_z(values)`` moves the
+    sliders and updates everything, as a student dragging them would.
+    """
+
+    kind = "softmax explorer"
+
+    def __init__(self, my_softmax, n=4, z_range=(-10.0, 10.0), z=None,
+                 temperature=False, show_stable=False, interactive=None):
+        if not callable(my_softmax):
+            raise TypeError(f"plt_softmax needs your softmax function itself, for example "
+                            f"plt_softmax(my_softmax); got {type(my_softmax).__name__}.")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= 10:
+            raise ValueError(f"n is the number of classes: a whole number from 2 to 10, got {n!r}.")
+        low, high = (float(v) for v in z_range)
+        if not low < high:
+            raise ValueError(f"z_range must be (low, high) with low < high, got {z_range!r}.")
+        self.n = int(n)
+        self.z_range = (low, high)
+        self._function = my_softmax
+        self._name = getattr(my_softmax, "__name__", "my_softmax")
+        self._with_temperature = bool(temperature)
+        self._show_stable = bool(show_stable)
+        self.temperature = 1.0
+        start = self._default_z() if z is None else np.asarray(z, dtype=float)
+        if start.shape != (self.n,):
+            raise ValueError(f"z must hold {self.n} values, got shape {start.shape}.")
+        self.z = np.clip(start, low, high)
+        self.a = np.full(self.n, np.nan)
+        self.message = ""
+        self.interactive = _in_widget_kernel() if interactive is None else bool(interactive)
+        self._background = None
+        self._widgets_ready = False
+        self._build_figure()
+        if self.interactive:
+            self._build_widgets()
+        self._update()
+
+    # ------------------------------------------------------------ set-up
+    def _default_z(self) -> np.ndarray:
+        if self.n == 4:
+            return np.array([1.0, 2.0, 0.5, 3.0])
+        return np.round(np.linspace(-1.0, 3.0, self.n), 1)
+
+    def _build_figure(self) -> None:
+        height = 1.2 + 0.42 * self.n
+        self.fig = Figure(figsize=(8, height))
+        if self.interactive:
+            # An ipympl canvas of our own: shown by this explorer, not by pyplot,
+            # whatever backend the notebook chose.
+            from ipympl.backend_nbagg import Canvas, FigureManager
+
+            with warnings.catch_warnings():  # ipympl's toolbar trips a traitlets deprecation
+                warnings.simplefilter("ignore", DeprecationWarning)
+                FigureManager(Canvas(self.fig), 0)
+            self.fig.canvas.header_visible = False
+            self.fig.canvas.footer_visible = False
+            self.fig.canvas.toolbar_visible = False
+            self.fig.canvas.resizable = False
+        else:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+            FigureCanvasAgg(self.fig)
+        self.fig.set_layout_engine("constrained")
+        self._ax_z, self._ax_a = self.fig.subplots(1, 2, sharey=True)
+        rows = np.arange(self.n)
+        labels = [f"class {j}" for j in rows]
+        low, high = self.z_range
+        self._bars_z = self._ax_z.barh(rows, np.zeros(self.n), color=BAR_COLOR, height=0.6)
+        self._ax_z.set(xlim=(low, high), title="logits z", xlabel="z",
+                       yticks=rows, yticklabels=labels)
+        self._ax_z.axvline(0, color="#888888", linewidth=1)
+        self._bars_a = self._ax_a.barh(rows, np.zeros(self.n), color=BAR_COLOR, height=0.6)
+        self._ax_a.set(xlim=(0, 1.18), title=f"a = {self._name}(z)", xlabel="probability a")
+        self._ax_a.tick_params(labelleft=False)
+        self._text_z = [self._ax_z.text(0, j, "", va="center", fontsize=10) for j in rows]
+        self._text_a = [self._ax_a.text(0, j, "", va="center", fontsize=10) for j in rows]
+        # A row below the last class holds the sum (or the loss) under the bars.
+        self._ax_z.set_ylim(self.n + 0.1, -0.6)
+        status_row = blended_transform_factory(self._ax_a.transAxes, self._ax_a.transData)
+        self._status = self._ax_a.text(0.02, self.n - 0.25, "", transform=status_row,
+                                       ha="left", va="center", fontsize=10)
+        self._reference, = self._ax_a.plot(
+            np.zeros(self.n), rows, linestyle="none", marker="|", markersize=18,
+            markeredgewidth=2.5, color=REFERENCE_COLOR, label="stable softmax",
+            visible=self._show_stable)
+        if self._show_stable:
+            self._ax_a.legend(loc="lower right", bbox_to_anchor=(1.0, 1.08), fontsize=9)
+        self._animated = [*self._bars_z, *self._bars_a, *self._text_z, *self._text_a,
+                          self._status, self._reference]
+        for artist in self._animated:
+            artist.set_animated(True)
+        self.fig.canvas.mpl_connect("draw_event", self._on_full_draw)
+
+    def _build_widgets(self) -> None:
+        import ipywidgets as widgets
+
+        low, high = self.z_range
+        self._sliders = []
+        for j in range(self.n):
+            slider = widgets.FloatSlider(
+                value=float(self.z[j]), min=low, max=high, step=0.1,
+                description=f"z{_subscript(j)}", continuous_update=True, readout=True,
+                readout_format=".1f", layout=widgets.Layout(width="320px"))
+            slider.add_class("softmax-z-slider")
+            slider.observe(self._on_slider, names="value")
+            self._sliders.append(slider)
+        controls = list(self._sliders)
+        if self._with_temperature:
+            self._temperature_slider = widgets.FloatLogSlider(
+                value=1.0, base=10, min=-1.3, max=1.3, step=0.05, description="T",
+                readout_format=".2f", layout=widgets.Layout(width="320px"))
+            self._temperature_slider.add_class("softmax-temperature")
+            self._temperature_slider.observe(self._on_temperature, names="value")
+            controls.append(self._temperature_slider)
+        controls.extend(self._extra_controls(widgets))
+        self._readout = widgets.HTML(layout=widgets.Layout(min_width="260px"))
+        self._readout.add_class("softmax-readout")
+        self._message_widget = widgets.HTML()
+        self._message_widget.add_class("softmax-message")
+        self._root = widgets.VBox([
+            widgets.HBox([widgets.VBox(controls), self._readout]),
+            self._message_widget,
+            self.fig.canvas,
+        ])
+        self._root.add_class("softmax-explorer")
+        self._widgets_ready = True
+
+    def _extra_controls(self, widgets) -> list:
+        """Controls a variant adds below the sliders (none here)."""
+        return []
+
+    # ------------------------------------------------------------ updates
+    def set_z(self, values) -> "SoftmaxExplorer":
+        """Move the sliders to ``values`` and update everything.
+
+        Parameters
+        ----------
+        values : (n,) array_like
+            One logit per class; values outside ``z_range`` are clipped to it,
+            as a slider would.
+        """
+        values = np.asarray(values, dtype=float)
+        if values.shape != (self.n,):
+            raise ValueError(f"set_z needs {self.n} values, one per class; got shape {values.shape}.")
+        low, high = self.z_range
+        values = np.clip(values, low, high)
+        if self.interactive:
+            self._quiet = True
+            try:
+                for slider, value in zip(self._sliders, values):
+                    slider.value = float(value)
+            finally:
+                self._quiet = False
+        self.z = values.copy()
+        self._update()
+        return self
+
+    def set_temperature(self, temperature: float) -> "SoftmaxExplorer":
+        """Set the temperature T (the softmax is applied to z / T)."""
+        if not temperature > 0:
+            raise ValueError(f"The temperature must be a positive number, got {temperature!r}.")
+        self.temperature = float(temperature)
+        if self.interactive and self._with_temperature:
+            self._quiet = True
+            try:
+                self._temperature_slider.value = self.temperature
+            finally:
+                self._quiet = False
+        self._update()
+        return self
+
+    _quiet = False
+
+    def _on_slider(self, change) -> None:
+        if self._quiet:
+            return
+        self.z = np.array([s.value for s in self._sliders], dtype=float)
+        self._update()
+
+    def _on_temperature(self, change) -> None:
+        if self._quiet:
+            return
+        self.temperature = float(change["new"])
+        self._update()
+
+    def _call_student_function(self) -> None:
+        """Run the student's function on z / T; set self.a and self.message."""
+        given = self.z / self.temperature
+        passed = given.copy()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # overflow shows up as nan/inf below
+                output = self._function(passed)
+        except Exception as error:  # a student's function may raise anything
+            self.a = np.full(self.n, np.nan)
+            self.message = (f"{self._name} raised {type(error).__name__}: {error}. "
+                            "Fix the function, run its cell, then run this cell again.")
+            return
+        changed = not np.array_equal(passed, given)
+        self.message = check_softmax_output(output, given, self._name, changed_input=changed)
+        try:
+            values = np.asarray(output, dtype=float)
+        except (TypeError, ValueError):
+            values = np.full(self.n, np.nan)
+        self.a = values.copy() if values.shape == (self.n,) else np.full(self.n, np.nan)
+
+    def _update(self) -> None:
+        self._call_student_function()
+        self._update_artists()
+        self._update_extra()
+        if self._widgets_ready:
+            self._readout.value = self._readout_html()
+            self._message_widget.value = self._message_html()
+        self._render()
+
+    def _update_extra(self) -> None:
+        """What a variant recomputes after a (none here)."""
+
+    def _update_artists(self) -> None:
+        low, high = self.z_range
+        shown_a = np.where(np.isfinite(self.a), np.clip(self.a, 0, 1.15), 0.0)
+        best = int(np.argmax(shown_a)) if np.any(shown_a > 0) and not self.message else -1
+        span = high - low
+        for j in range(self.n):
+            self._bars_z[j].set_width(self.z[j])
+            self._text_z[j].set_text(f"{self.z[j]:.1f}")
+            self._text_z[j].set_x(self.z[j] + (0.02 if self.z[j] >= 0 else -0.02) * span)
+            self._text_z[j].set_horizontalalignment("left" if self.z[j] >= 0 else "right")
+            self._bars_a[j].set_width(shown_a[j])
+            self._bars_a[j].set_color(self._bar_color(j, best))
+            self._text_a[j].set_text(f"{self.a[j]:.3f}" if np.isfinite(self.a[j]) else "?")
+            self._text_a[j].set_x(shown_a[j] + 0.02)
+            self._text_a[j].set_fontweight("bold" if j == best else "normal")
+        self._reference.set_xdata(softmax(self.z, self.temperature))
+        if self.message:
+            self._status.set_text("check the message above")
+            self._status.set_color(ERROR_COLOR)
+        else:
+            self._status.set_text(self._status_text())
+            self._status.set_color("#222222")
+
+    def _bar_color(self, j: int, best: int) -> str:
+        return ARGMAX_COLOR if j == best else BAR_COLOR
+
+    def _status_text(self) -> str:
+        text = f"sum = {np.sum(self.a):.4f}"
+        if self._with_temperature:
+            text = f"T = {self.temperature:.2f}   " + text
+        return text
+
+    # ------------------------------------------------------------ drawing
+    def _on_full_draw(self, event) -> None:
+        """After a full draw: keep the background, then draw the moving parts."""
+        canvas = self.fig.canvas
+        if hasattr(canvas, "copy_from_bbox"):
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+        self._draw_moving_parts()
+
+    def _draw_moving_parts(self) -> None:
+        for artist in self._animated:
+            if artist.get_visible():
+                self.fig.draw_artist(artist)
+
+    def _render(self) -> None:
+        """Redraw only what changes: restore the background, draw bars and text, blit."""
+        canvas = self.fig.canvas
+        if self._background is None or not hasattr(canvas, "restore_region"):
+            canvas.draw()  # first time: full draw, which keeps the background
+            if hasattr(canvas, "blit"):
+                canvas.blit(self.fig.bbox)
+            return
+        canvas.restore_region(self._background)
+        self._draw_moving_parts()
+        canvas.blit(self.fig.bbox)
+
+    # ------------------------------------------------------------ reading out
+    def _readout_rows(self) -> list[tuple[str, str]]:
+        rows = []
+        for j in range(self.n):
+            value = f"{self.a[j]:.4f}" if np.isfinite(self.a[j]) else "?"
+            rows.append((f"a{_subscript(j)}", value))
+        total = np.sum(self.a) if np.all(np.isfinite(self.a)) else float("nan")
+        rows.append(("sum", f"{total:.4f}" if np.isfinite(total) else "?"))
+        return rows
+
+    def _readout_html(self) -> str:
+        best = int(np.nanargmax(self.a)) if np.any(np.isfinite(self.a)) and not self.message else -1
+        cells = []
+        for j, (label, value) in enumerate(self._readout_rows()):
+            weight = "bold" if j == best else "normal"
+            cells.append(f'<div style="font-family: monospace; font-weight: {weight}">'
+                         f"{label} = {value}</div>")
+        return "".join(cells)
+
+    def _message_html(self) -> str:
+        if not self.message:
+            return ""
+        import html
+
+        return (f'<div style="color: {ERROR_COLOR}; font-weight: bold; margin: 4px 0">'
+                f"{html.escape(self.message)}</div>")
+
+    def summary(self) -> str:
+        """One line of plain text: z, a, the sum and any message."""
+        text = ", ".join(f"{label} = {value}" for label, value in self._readout_rows())
+        line = f"{self.kind} (n={self.n}): z = {_fmt(np.round(self.z, 2))}; {text}"
+        if self._with_temperature:
+            line += f"; T = {self.temperature:.2f}"
+        if self.message:
+            line += f"\nmessage: {self.message}"
+        return line
+
+    def _alt(self) -> str:
+        return (f"Two bar charts: the logits z of {self.n} classes and their probabilities "
+                f"a from {self._name}. {self.summary()}")
+
+    def _picture_html(self) -> str:
+        for artist in self._animated:
+            artist.set_animated(False)
+        try:
+            return figure_html(self.fig, self._alt())
+        finally:
+            for artist in self._animated:
+                artist.set_animated(True)
+            self._background = None
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        if self.interactive:
+            bundle = live_figure_bundle(self._root, self.fig, self._alt())
+            bundle["text/plain"] = self.summary()
+            self._render()
+            return bundle
+        picture = self._picture_html()
+        note = f'<p style="font-style: italic">{INTERACTIVE_HINT}</p>'
+        message = self._message_html()
+        return {"text/html": message + picture + note,
+                "text/plain": self.summary() + "\n" + INTERACTIVE_HINT}
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+class CrossEntropyExplorer(SoftmaxExplorer):
+    """The softmax explorer plus a target class and the loss -log(a_target).
+
+    Extra attributes: ``target_class`` and ``loss`` (``inf`` when the
+    target's probability is 0). ``set_target(k)`` chooses the target class.
+    """
+
+    kind = "cross-entropy explorer"
+
+    def __init__(self, my_softmax, n=4, target_class=0, **options):
+        self.target_class = self._valid_target(target_class, n)
+        self.loss = float("nan")
+        super().__init__(my_softmax, n=n, **options)
+        self._ax_a.set_title(f"a = {self._name}(z); target class {self.target_class}")
+
+    @staticmethod
+    def _valid_target(target_class, n) -> int:
+        if isinstance(target_class, bool) or not isinstance(target_class, (int, np.integer)) \
+                or not 0 <= target_class < n:
+            raise ValueError(f"target_class must be a class number from 0 to {n - 1}, "
+                             f"got {target_class!r}.")
+        return int(target_class)
+
+    def _extra_controls(self, widgets) -> list:
+        self._target_widget = widgets.ToggleButtons(
+            options=[(str(j), j) for j in range(self.n)], value=self.target_class,
+            description="target y", style={"button_width": "36px"})
+        self._target_widget.add_class("softmax-target")
+        self._target_widget.observe(self._on_target, names="value")
+        return [self._target_widget]
+
+    def set_target(self, target_class: int) -> "CrossEntropyExplorer":
+        """Choose the target class y and update the loss."""
+        self.target_class = self._valid_target(target_class, self.n)
+        if self.interactive:
+            self._quiet = True
+            try:
+                self._target_widget.value = self.target_class
+            finally:
+                self._quiet = False
+        self._ax_a.set_title(f"a = {self._name}(z); target class {self.target_class}")
+        self._background = None  # the title is part of the background
+        self._update()
+        return self
+
+    def _on_target(self, change) -> None:
+        if self._quiet:
+            return
+        self.set_target(change["new"])
+
+    def _update_extra(self) -> None:
+        probability = self.a[self.target_class]
+        if self.message or not np.isfinite(probability):
+            self.loss = float("nan")
+        elif probability <= 0:
+            self.loss = float("inf")
+        else:
+            self.loss = float(-np.log(probability))
+        if not self.message:
+            self._status.set_text(self._status_text())
+
+    def _bar_color(self, j: int, best: int) -> str:
+        return TARGET_COLOR if j == self.target_class else BAR_COLOR
+
+    def _loss_text(self) -> str:
+        if math.isinf(self.loss):
+            return "inf (a of the target is 0)"
+        if math.isnan(self.loss):
+            return "?"
+        return f"{self.loss:.4f}"
+
+    def _status_text(self) -> str:
+        return f"loss = -log(a{_subscript(self.target_class)}) = {self._loss_text()}"
+
+    def _readout_rows(self) -> list[tuple[str, str]]:
+        rows = super()._readout_rows()
+        rows.append((f"loss = -log(a{_subscript(self.target_class)})", self._loss_text()))
+        return rows
+
+    def summary(self) -> str:
+        return super().summary().replace(f"(n={self.n})",
+                                         f"(n={self.n}, target class {self.target_class})")
+
+
+def plt_softmax(my_softmax, n=4, z_range=(-10.0, 10.0), z=None, temperature=False,
+                show_stable=False, interactive=None) -> SoftmaxExplorer:
+    """Explore a softmax function with one slider per logit.
+
+    Parameters
+    ----------
+    my_softmax : callable
+        Your softmax: takes a (n,) array z, returns a (n,) array a.
+    n : int
+        Number of classes, 2 to 10.
+    z_range : (float, float)
+        The range of every slider.
+    z : (n,) array_like, optional
+        Starting logits.
+    temperature : bool
+        Add a temperature slider T; your function is called with z / T.
+    show_stable : bool
+        Overlay the numerically stable softmax for comparison (black ticks).
+    interactive : bool, optional
+        Force sliders on or off; by default they are on where ipympl draws
+        the figures (``%matplotlib widget`` in JupyterLab).
+
+    Returns
+    -------
+    SoftmaxExplorer
+        Displays itself as a cell's last line. ``.fig``, ``.z``, ``.a``,
+        ``.message`` and ``.set_z(values)`` are yours to use.
+
+    Examples
+    --------
+    >>> explorer = plt_softmax(my_softmax)        # doctest: +SKIP
+    >>> explorer.set_z([0, 0, 0, 5]).a.round(3)   # doctest: +SKIP
+    """
+    return SoftmaxExplorer(my_softmax, n=n, z_range=z_range, z=z, temperature=temperature,
+                           show_stable=show_stable, interactive=interactive)
+
+
+def plt_cross_entropy(my_softmax, n=4, target_class=0, z_range=(-10.0, 10.0), z=None,
+                      interactive=None) -> CrossEntropyExplorer:
+    """Explore the cross-entropy loss -log(a_target) with sliders for z.
+
+    Parameters
+    ----------
+    my_softmax : callable
+        A softmax function: (n,) array in, (n,) array out.
+    n : int
+        Number of classes, 2 to 10.
+    target_class : int
+        The true class y, 0 to n - 1 (a row of buttons changes it).
+    z_range, z, interactive
+        As for ``plt_softmax``.
+
+    Returns
+    -------
+    CrossEntropyExplorer
+        As ``plt_softmax``'s explorer, plus ``.target_class``, ``.loss`` and
+        ``.set_target(k)``.
+
+    Examples
+    --------
+    >>> explorer = plt_cross_entropy(my_softmax, target_class=2)   # doctest: +SKIP
+    >>> explorer.set_z([0, 0, -5, 0]).loss                          # doctest: +SKIP
+    """
+    return CrossEntropyExplorer(my_softmax, n=n, target_class=target_class, z_range=z_range,
+                                z=z, interactive=interactive)

@@ -1,0 +1,253 @@
+"""The softmax explorer: its contract, bad student functions, and its static fallback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lab_utils_softmax as ls
+
+
+def good_softmax(z):
+    exp_z = np.exp(z)
+    return exp_z / np.sum(exp_z)
+
+
+def explorer(function=good_softmax, **options):
+    options.setdefault("interactive", False)
+    return ls.plt_softmax(function, **options)
+
+
+# ------------------------------------------------------------ the reference softmax
+def test_reference_softmax_sums_to_one_and_survives_large_logits():
+    a = ls.softmax([1000.0, 1001.0, 1002.0])
+    assert np.isclose(a.sum(), 1.0) and np.all(np.isfinite(a))
+    assert np.allclose(a, ls.softmax([0.0, 1.0, 2.0]))
+
+
+def test_reference_softmax_works_row_by_row_on_a_batch():
+    batch = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    a = ls.softmax(batch)
+    assert np.allclose(a.sum(axis=1), 1.0)
+    assert np.allclose(a[1], 1 / 3)
+
+
+# ------------------------------------------------------------ the contract
+def test_explorer_exposes_z_a_fig_and_an_empty_message_for_a_correct_function():
+    e = explorer()
+    assert e.z.shape == (4,) and e.a.shape == (4,)
+    assert np.allclose(e.a, ls.softmax(e.z))
+    assert e.message == ""
+    assert e.fig.axes, "the figure has its axes"
+
+
+def test_set_z_updates_outputs_bars_and_readout():
+    e = explorer()
+    e.set_z([0.0, 0.0, 0.0, 5.0])
+    assert np.allclose(e.z, [0, 0, 0, 5])
+    assert np.allclose(e.a, ls.softmax([0, 0, 0, 5]))
+    assert [bar.get_width() for bar in e._bars_a] == pytest.approx(list(e.a))
+    assert [bar.get_width() for bar in e._bars_z] == pytest.approx([0, 0, 0, 5])
+    assert "sum = 1.0000" in e.summary()
+
+
+def test_set_z_clips_to_the_slider_range_like_a_slider():
+    e = explorer(z_range=(-2, 2))
+    e.set_z([-5, 0, 1, 9])
+    assert list(e.z) == [-2, 0, 1, 2]
+
+
+def test_set_z_with_the_wrong_number_of_values_says_how_many():
+    with pytest.raises(ValueError, match="needs 4 values"):
+        explorer().set_z([1, 2, 3])
+
+
+@pytest.mark.parametrize("n", [2, 3, 7, 10])
+def test_n_sets_the_number_of_classes(n):
+    e = explorer(n=n)
+    assert e.z.shape == (n,) and e.a.shape == (n,) and len(e._bars_a) == n
+
+
+@pytest.mark.parametrize("n", [1, 11, 2.5, "4", True])
+def test_n_outside_two_to_ten_is_refused_with_a_sentence(n):
+    with pytest.raises(ValueError, match="number of classes"):
+        explorer(n=n)
+
+
+def test_passing_something_that_is_not_a_function_is_explained():
+    with pytest.raises(TypeError, match="plt_softmax\\(my_softmax\\)"):
+        ls.plt_softmax(good_softmax([1.0, 2.0]))
+
+
+def test_temperature_divides_z_before_the_softmax():
+    e = explorer(temperature=True)
+    e.set_z([1.0, 2.0, 0.5, 3.0])
+    e.set_temperature(0.05)
+    assert e.a[3] > 0.999, "low temperature: close to one-hot at the argmax"
+    e.set_temperature(20.0)
+    assert np.allclose(e.a, 0.25, atol=0.02), "high temperature: close to uniform"
+    assert "T = 20.00" in e.summary()
+    with pytest.raises(ValueError, match="positive"):
+        e.set_temperature(0)
+
+
+def test_stable_overlay_marks_the_reference_probabilities():
+    e = explorer(show_stable=True, z_range=(-10, 10))
+    e.set_z([10.0, -10.0, 0.0, 5.0])
+    assert e._reference.get_visible()
+    assert np.allclose(e._reference.get_xdata(), ls.softmax(e.z))
+
+
+# ------------------------------------------------------------ bad student functions
+def raises(z):
+    raise ValueError("I am broken")
+
+
+BAD_FUNCTIONS = {
+    "raises": (raises, "raised ValueError: I am broken"),
+    "returns None": (lambda z: None, "returned None: did you forget the `return` line?"),
+    "returns a scalar": (lambda z: float(np.sum(np.exp(z))), "returned a single number"),
+    "returns a string": (lambda z: "probabilities", "returned text"),
+    "returns a list of strings": (lambda z: ["a", "b", "c", "d"], "not numbers"),
+    "wrong length": (lambda z: good_softmax(z)[:3], "returned shape (3,), expected (4,)"),
+    "2-D row": (lambda z: good_softmax(z)[np.newaxis, :], "returned shape (1, 4), expected (4,)"),
+    "2-D column": (lambda z: good_softmax(z)[:, np.newaxis], "remove the extra axis"),
+    "nan": (lambda z: np.full(4, np.nan), "returned nan"),
+    "inf": (lambda z: np.full(4, np.inf), "returned inf"),
+    "no division": (np.exp, "did you divide by the sum?"),
+    "forgot the exponential": (lambda z: z / np.sum(z), "not softmax(z)"),
+    "negative values": (lambda z: z - np.mean(z), "never negative"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_FUNCTIONS)
+def test_bad_function_gives_a_message_and_never_an_exception(name):
+    function, expected = BAD_FUNCTIONS[name]
+    e = explorer(function)
+    assert expected in e.message
+    assert "Traceback" not in e.message
+    e.set_z([1.0, -1.0, 0.5, 2.0])  # the sliders keep working
+    assert e.message and np.allclose(e.z, [1.0, -1.0, 0.5, 2.0])
+    assert "message:" in e.summary()
+
+
+def test_no_division_message_names_the_sum():
+    e = explorer(np.exp, z=[1.0, 2.0, 0.5, 3.0])
+    assert e.message == "the outputs sum to 31.8416, not 1: did you divide by the sum?"
+
+
+def test_overflow_message_names_subtracting_the_max():
+    e = explorer(good_softmax, z_range=(-1000, 1010))
+    e.set_z([1000.0, 1001.0, 1002.0, 0.0])
+    assert "subtract max(z)" in e.message
+
+
+def test_function_changing_its_input_in_place_is_named():
+    def in_place(z):
+        z -= np.max(z)
+        np.exp(z, out=z)
+        z /= np.sum(z)
+        return z
+
+    assert "changed its input z in place" in explorer(in_place).message
+
+
+def test_message_clears_when_a_correct_function_is_used_again():
+    broken = explorer(np.exp)
+    assert broken.message
+    broken._function = good_softmax  # the student fixed the function
+    broken.set_z([1.0, 2.0, 3.0, 4.0])
+    assert broken.message == ""
+
+
+def test_check_softmax_output_accepts_a_correct_output():
+    z = np.array([1.0, 2.0, 3.0])
+    assert ls.check_softmax_output(ls.softmax(z), z) == ""
+
+
+# ------------------------------------------------------------ display
+def test_static_display_is_a_picture_with_alt_text_and_a_hint():
+    bundle = explorer()._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain"}
+    assert 'alt="Two bar charts' in bundle["text/html"]
+    assert "%matplotlib widget" in bundle["text/plain"]
+
+
+def test_static_picture_includes_the_bars(tmp_path):
+    e = explorer()
+    before = e._picture_html()
+    e.set_z([9.0, -9.0, 9.0, -9.0])
+    assert e._picture_html() != before, "the picture follows the bars"
+
+
+def test_plain_python_process_gets_the_static_version():
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, lab_utils_softmax as ls\n"
+            "e = ls.plt_softmax(lambda z: np.exp(z) / np.exp(z).sum())\n"
+            "print(e.interactive, repr(e))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("False softmax explorer (n=4)")
+
+
+def test_interactive_explorer_has_the_widgets_the_browser_test_looks_for():
+    import ipywidgets  # noqa: F401
+
+    e = ls.plt_softmax(good_softmax, interactive=True, temperature=True)
+    classes = {cls for w in [*e._sliders, e._readout, e._message_widget, e._root]
+               for cls in w._dom_classes}
+    assert {"softmax-z-slider", "softmax-readout", "softmax-message", "softmax-explorer"} <= classes
+    e._sliders[3].value = 5.0  # a student drags z3
+    assert e.z[3] == 5.0 and np.allclose(e.a, ls.softmax(e.z))
+    assert "sum = 1.0000" in e._readout.value
+    e.set_z([0.0, 0.0, 0.0, 0.0])
+    assert [s.value for s in e._sliders] == [0.0] * 4
+    assert "a₀ = 0.2500" in e._readout.value
+    bundle = e._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"].startswith("softmax explorer (n=4)")
+
+
+def test_interactive_explorer_shows_the_message_in_the_widget():
+    e = ls.plt_softmax(np.exp, interactive=True)
+    assert "did you divide by the sum?" in e._message_widget.value
+    e._sliders[0].value = 1.5
+    assert "did you divide by the sum?" in e._message_widget.value
+
+
+# ------------------------------------------------------------ cross-entropy variant
+def test_cross_entropy_explorer_reports_minus_log_of_the_target():
+    e = ls.plt_cross_entropy(good_softmax, target_class=2, interactive=False)
+    e.set_z([1.0, 2.0, 0.5, 3.0])
+    assert e.loss == pytest.approx(-np.log(ls.softmax(e.z)[2]))
+    e.set_target(3)
+    assert e.target_class == 3
+    assert e.loss == pytest.approx(-np.log(ls.softmax(e.z)[3]))
+    assert "loss = -log(a₃)" in e.summary()
+
+
+def test_cross_entropy_loss_is_inf_when_the_target_probability_underflows():
+    e = ls.plt_cross_entropy(ls.softmax, target_class=0, z_range=(-1000, 1000),
+                             interactive=False)
+    e.set_z([-1000.0, 1000.0, 0.0, 0.0])
+    assert e.loss == float("inf")
+    assert "inf (a of the target is 0)" in e.summary()
+
+
+def test_cross_entropy_target_outside_the_classes_is_refused():
+    with pytest.raises(ValueError, match="from 0 to 3"):
+        ls.plt_cross_entropy(good_softmax, target_class=4)
+
+
+def test_cross_entropy_with_a_broken_function_has_no_loss_but_a_message():
+    e = ls.plt_cross_entropy(lambda z: None, interactive=False)
+    assert np.isnan(e.loss) and "returned None" in e.message
+
+
+def test_cross_entropy_target_buttons_change_the_loss():
+    e = ls.plt_cross_entropy(good_softmax, interactive=True)
+    assert "softmax-target" in e._target_widget._dom_classes
+    e._target_widget.value = 3
+    assert e.target_class == 3 and e.loss == pytest.approx(-np.log(e.a[3]))
