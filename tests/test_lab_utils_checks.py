@@ -3,14 +3,19 @@
 The tables below are wrong implementations a student might write. For each
 one the checker must name exactly the mistake in the table (and show its
 hint and no other), and every hint in HINTS must be reached by some row.
+At the end: notebook 06 (stubs) and its worked-answers twin in
+notebooks/solutions/ stay the same lesson, and the answers pass.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 import scipy.special
@@ -800,3 +805,114 @@ def test_importing_loads_neither_tensorflow_nor_matplotlib_and_changes_no_settin
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+# --- notebook 06 and its worked answers ----------------------------------------------
+# The lesson holds stubs; notebooks/solutions/ holds the same notebook with the
+# answers filled in, and nbval runs both. These tests keep the two in step.
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+EXERCISES = NOTEBOOKS / "06_exercises.ipynb"
+SOLUTIONS = NOTEBOOKS / "solutions" / "06_exercises_solutions.ipynb"
+START, END = "    ### START CODE HERE ###", "    ### END CODE HERE ###"
+CHECK_CALL = r"^(check_\w+)\((\w+)\)$"
+
+
+def lesson_cells(path):
+    """Cells the author wrote: no generated navigation, no solutions note."""
+    return [cell for cell in nbformat.read(path, as_version=4).cells
+            if "softmax_lab" not in cell.metadata
+            and "solutions-note" not in cell.metadata.get("tags", [])]
+
+
+def without_answer(source):
+    """The source with the lines between START and END CODE HERE removed."""
+    kept, inside = [], False
+    for line in source.splitlines():
+        if line == END:
+            inside = False
+        if not inside:
+            kept.append(line)
+        if line == START:
+            inside = True
+    return "\n".join(kept)
+
+
+def answer_lines(source):
+    lines = source.splitlines()
+    return lines[lines.index(START) + 1:lines.index(END)]
+
+
+def exercise_cells(path):
+    return [cell for cell in lesson_cells(path) if cell.cell_type == "code" and START in cell.source]
+
+
+def test_solutions_notebook_is_the_lesson_with_only_the_answers_filled_in():
+    lesson, solutions = lesson_cells(EXERCISES), lesson_cells(SOLUTIONS)
+    assert [c.cell_type for c in lesson] == [c.cell_type for c in solutions]
+    for mine, theirs in zip(lesson, solutions):
+        assert without_answer(mine.source) == without_answer(theirs.source)
+    assert len(exercise_cells(EXERCISES)) >= 4
+
+
+def test_every_exercise_in_the_lesson_is_a_stub_of_none_assignments_between_markers():
+    for cell in exercise_cells(EXERCISES):
+        assert cell.source.count(START) == 1 and cell.source.count(END) == 1
+        for line in answer_lines(cell.source):
+            assert re.fullmatch(r"    \w+ = None  # .+", line), line
+
+
+def test_every_exercise_is_followed_by_a_one_line_check_of_the_function_it_defines():
+    cells = lesson_cells(EXERCISES)
+    for index, cell in enumerate(cells):
+        if cell.cell_type == "code" and START in cell.source:
+            defined = re.search(r"^def (\w+)\(", cell.source, re.M).group(1)
+            following = cells[index + 1]
+            match = re.fullmatch(CHECK_CALL, following.source.strip())
+            assert match and match.group(2) == defined, following.source
+
+
+def stored_check_reports(path):
+    reports = {}
+    for cell in lesson_cells(path):
+        match = re.fullmatch(CHECK_CALL, cell.source.strip()) if cell.cell_type == "code" else None
+        if match:
+            texts = [o.data["text/plain"] for o in cell.outputs if "data" in o]
+            reports[match.group(2)] = texts
+    return reports
+
+
+def test_every_check_passes_in_the_stored_solutions_notebook():
+    reports = stored_check_reports(SOLUTIONS)
+    assert len(reports) >= 4
+    for function, (report, returned) in reports.items():
+        assert report.startswith("All ") and report.endswith(f"checks passed for {function}."), report
+        assert returned == "True"
+
+
+def test_the_lesson_stores_what_a_student_sees_before_filling_in_a_stub():
+    for function, (report, returned) in stored_check_reports(EXERCISES).items():
+        assert report.startswith("Check 1 of "), report
+        assert report.endswith("Hint: " + HINTS["returned_none"])
+        assert returned == "False"
+
+
+@pytest.mark.parametrize("checker_name", RUNNERS)
+def test_the_answers_in_the_solutions_notebook_pass_their_checker(checker_name):
+    namespace = {"np": np}
+    for cell in exercise_cells(SOLUTIONS):
+        exec(cell.source, namespace)  # noqa: S102 - our own notebook's answers
+    function = {"check_softmax": "my_softmax", "check_stable_softmax": "my_stable_softmax",
+                "check_cross_entropy": "cross_entropy",
+                "check_cross_entropy_from_logits": "cross_entropy_from_logits"}[checker_name]
+    assert RUNNERS[checker_name](namespace[function]).passed
+
+
+def test_solutions_notebook_was_executed_in_order_without_errors_or_stderr():
+    notebook = nbformat.read(SOLUTIONS, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1))
+    for cell in code:
+        for output in cell.outputs:
+            assert output.output_type != "error"
+            assert not (output.output_type == "stream" and output.name == "stderr")
