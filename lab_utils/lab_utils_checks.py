@@ -46,7 +46,7 @@ from __future__ import annotations
 import contextlib
 import html
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -367,7 +367,6 @@ class _Case:
     wrong_shape: str = "wrong_shape"
     # mistake named for wrong values that no look-alike explains
     wrong_values: str = "wrong_values"
-    extra: dict = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -438,10 +437,11 @@ def _describe_arguments(case: _Case) -> str:
     return "\n".join(lines)
 
 
-def _error_mistake(error: Exception, case: _Case) -> str:
+def _error_mistake(error: Exception, case: _Case, fn) -> str:
     text = str(error)
-    if isinstance(error, TypeError) and "positional argument" in text:
-        return "raised_arguments"
+    own_names = tuple(f"{getattr(fn, attribute, '?')}()" for attribute in ("__name__", "__qualname__"))
+    if isinstance(error, TypeError) and text.startswith(own_names) and "argument" in text:
+        return "raised_arguments"  # the call itself failed, not a line inside the function
     if isinstance(error, ValueError) and "broadcast" in text:
         return "raised_broadcast"
     if isinstance(error, np.exceptions.AxisError):
@@ -455,14 +455,14 @@ def _as_numbers(result):
     """The result as a float array, or None if it is not numbers."""
     if isinstance(result, (str, bytes, dict, set)):
         return None
-    if hasattr(result, "numpy") and callable(result.numpy):  # a TensorFlow tensor
-        result = result.numpy()
-    if isinstance(result, np.ndarray) and result.dtype.kind not in "biuf":
-        return None
     try:
+        if hasattr(result, "numpy") and callable(result.numpy):  # a TensorFlow tensor
+            result = result.numpy()
+        if isinstance(result, np.ndarray) and result.dtype.kind not in "biuf":
+            return None
         with _quiet():
             return np.asarray(result, dtype=float)
-    except (TypeError, ValueError):
+    except Exception:  # ragged lists, generators, objects NumPy cannot convert
         return None
 
 
@@ -503,7 +503,7 @@ def _run_case(fn, case: _Case) -> tuple[str, list[str]] | None:
             if len(first_line) > 160:
                 first_line = first_line[:157] + "..."
             got_line = f"  got:      {type(error).__name__}: {first_line}".rstrip(": ")
-            return _error_mistake(error, case), [
+            return _error_mistake(error, case, fn), [
                 _describe_arguments(case), expected_line, got_line, *_warning_details(caught)
             ]
     warned = _warning_details(caught)
@@ -516,7 +516,6 @@ def _run_case(fn, case: _Case) -> tuple[str, list[str]] | None:
         return "not_numbers", [*head, _format(result, f"  got:      a {type(result).__name__}: ")]
     got_line = _format(got, "  got:      ")
 
-    mistake = None
     if got.shape != case.expected.shape:
         mistake = next((key for key, matches in case.look_alikes if matches(got, case.arguments)),
                        case.wrong_shape)

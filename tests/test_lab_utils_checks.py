@@ -246,6 +246,14 @@ def takes_two_arguments(z, axis):
     return stable_softmax_with_keepdims(z)
 
 
+def helper_of_one_argument(z):
+    return z
+
+
+def calls_its_helper_wrongly(z):
+    return helper_of_one_argument(z, 1)
+
+
 def tensorflow_without_a_cast(z):
     import tensorflow as tf
 
@@ -325,6 +333,7 @@ SOFTMAX_MISTAKES = [
     ("not_numbers", returns_a_dict),
     ("raised", has_a_typo),
     ("raised_arguments", takes_two_arguments),
+    ("raised", calls_its_helper_wrongly),
     ("raised_integer", tensorflow_without_a_cast),
     ("wrong_values", returns_the_logits),
     ("wrong_values", uniform),
