@@ -262,8 +262,10 @@ def live_figure_bundle(widget, fig, alt: str) -> dict:
     """
     picture = figure_html(fig, alt)
     canvas = getattr(fig, "canvas", None)
-    if hasattr(canvas, "_data_url"):  # ipympl: the saved state shows this picture
-        canvas._data_url = picture.split('"')[1]
+    if hasattr(canvas, "_data_url") and hasattr(canvas, "_repr_mimebundle_"):
+        # ipympl: its own display step sets the canvas size and the saved
+        # picture; without it a canvas inside another widget stays 0 x 0.
+        canvas._repr_mimebundle_()
     bundle = widget._repr_mimebundle_()
     bundle = bundle[0] if isinstance(bundle, tuple) else dict(bundle)
     bundle["text/plain"] = f"[interactive figure] {alt}"

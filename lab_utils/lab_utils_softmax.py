@@ -138,6 +138,33 @@ def check_softmax_output(output, z, name: str = "my_softmax", changed_input: boo
     return ""
 
 
+def _explorer_canvas_class():
+    """ipympl's canvas, saving its picture as a complete data URL.
+
+    Until a browser attaches, ipympl 0.10 stores each new frame in the synced
+    ``_data_url`` as bare base64; JupyterLab cannot load that ("drawImage ...
+    broken") and leaves the figure empty. This subclass adds the
+    ``data:image/png;base64,`` prefix before the value is sent.
+    """
+    global _ExplorerCanvas
+    if _ExplorerCanvas is None:
+        from ipympl.backend_nbagg import Canvas
+
+        class ExplorerCanvas(Canvas):
+            def send_binary(self, data):
+                with self.hold_trait_notifications():
+                    super().send_binary(data)
+                    url = self._data_url
+                    if isinstance(url, str) and url and not url.startswith("data:"):
+                        self._data_url = "data:image/png;base64," + url
+
+        _ExplorerCanvas = ExplorerCanvas
+    return _ExplorerCanvas
+
+
+_ExplorerCanvas = None
+
+
 def _in_widget_kernel() -> bool:
     """True when figures are drawn by ipympl inside a Jupyter kernel."""
     backend = matplotlib.get_backend().lower()
@@ -206,11 +233,11 @@ class SoftmaxExplorer:
         if self.interactive:
             # An ipympl canvas of our own: shown by this explorer, not by pyplot,
             # whatever backend the notebook chose.
-            from ipympl.backend_nbagg import Canvas, FigureManager
+            from ipympl.backend_nbagg import FigureManager
 
             with warnings.catch_warnings():  # ipympl's toolbar trips a traitlets deprecation
                 warnings.simplefilter("ignore", DeprecationWarning)
-                FigureManager(Canvas(self.fig), 0)
+                FigureManager(_explorer_canvas_class()(self.fig), 0)
             self.fig.canvas.header_visible = False
             self.fig.canvas.footer_visible = False
             self.fig.canvas.toolbar_visible = False

@@ -1,0 +1,184 @@
+"""Fixtures for the browser test: the suite's own JupyterLab and Debian's Chromium.
+
+The server runs from this environment on 127.0.0.1, at a free port, with a
+random token (auth and XSRF stay on). It serves a copy of the notebooks in
+build/e2e/, so JupyterLab's autosave can never touch the committed ones, and
+reads throwaway user settings and workspaces, so a developer's own
+JupyterLab settings cannot change what the test sees. Everything it starts is
+stopped at the end, even when a test fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build"
+WORK = BUILD / "e2e"
+SCREENSHOTS = BUILD / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+def find_chromium() -> str | None:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LabServer:
+    """A JupyterLab server process and what a test needs to talk to it."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.token = secrets.token_hex(24)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = WORK / "jupyterlab.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        if WORK.exists():
+            shutil.rmtree(WORK)
+        (WORK / "root").mkdir(parents=True)
+        shutil.copytree(ROOT / "notebooks", WORK / "root" / "notebooks",
+                        ignore=shutil.ignore_patterns("my_copies", ".ipynb_checkpoints"))
+        settings = WORK / "user-settings" / "@jupyterlab" / "notebook-extension"
+        settings.mkdir(parents=True)
+        # Keep every cell in the page, so the test sees all outputs.
+        (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+        dialogs = WORK / "user-settings" / "@jupyterlab" / "apputils-extension"
+        dialogs.mkdir(parents=True)
+        (dialogs / "sessionDialogs.jupyterlab-settings").write_text(
+            json.dumps({"skipKernelRestartDialog": True}))
+        command = [
+            sys.executable, "-m", "jupyter", "lab", "--no-browser",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={WORK / 'root'}",
+            f"--LabApp.user_settings_dir={WORK / 'user-settings'}",
+            f"--LabApp.workspaces_dir={WORK / 'workspaces'}",
+            "--LabApp.expose_app_in_browser=True",
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--allow-root")
+        log = open(self.log_path, "w")
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                        cwd=WORK, start_new_session=True)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited early; see {self.log_path}")
+            try:
+                self.api("GET", "/api/status")
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"JupyterLab did not answer within 90 s; see {self.log_path}")
+
+    def api(self, method: str, path: str):
+        request = urllib.request.Request(f"{self.url}{path}", method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def shut_down_kernels(self) -> None:
+        for session in self.api("GET", "/api/sessions") or []:
+            self.api("DELETE", f"/api/sessions/{session['id']}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            import psutil
+
+            family = psutil.Process(self.process.pid).children(recursive=True)
+        except Exception:
+            family = []
+        try:
+            self.shut_down_kernels()
+        except OSError:
+            pass
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+        for child in family:  # kernels live in sessions of their own
+            try:
+                child.kill()
+            except Exception:
+                pass
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = find_chromium()
+    if path is None:
+        pytest.skip("Debian's chromium is not installed (run `make chromium` as root, or "
+                    "`apt-get install chromium`): the browser test cannot run here.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def lab_server(chromium_path):
+    server = LabServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        pytest.skip(f"Playwright is not installed ({error}): run `make venv`.")
+    playwright = sync_playwright().start()
+    try:
+        try:
+            browser = playwright.chromium.launch(executable_path=chromium_path, headless=True,
+                                                 args=CHROMIUM_ARGS)
+        except Exception as error:
+            pytest.skip(f"Chromium at {chromium_path} could not be started: {error}")
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def page(browser, lab_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    console_errors: list[str] = []
+    page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
+    page.console_errors = console_errors
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    yield page
+    context.close()
