@@ -79,6 +79,7 @@ PAGE_REPORT = """() => {
     equations: document.querySelectorAll('.jp-RenderedMarkdown mjx-container').length,
     rawTex: rawTex,
     figures: canvases.length,
+    pictures: document.querySelectorAll('.jp-OutputArea-output img[alt]').length,
     drawnFigures: canvases.filter(c => c.width > 0 && c.height > 0
                                    && c.getBoundingClientRect().width > 0).length,
     news: /Jupyter news/i.test(text),
@@ -163,6 +164,8 @@ def test_notebook_renders_runs_and_shows_no_errors_in_jupyterlab(page, lab_serve
     saved = wait_for_typesetting(page, has_math(path))
     assert saved["widgetErrors"] == 0, "saved outputs show 'Error displaying widget'"
     assert not saved["rawTex"], f"equations not typeset before running: {saved['rawTex']}"
+    assert saved["pictures"] >= expected_figures(path), (
+        "a saved interactive figure does not display as a picture before running")
 
     seconds = restart_and_run_all(page)
     page.wait_for_function("() => !document.body.innerText.includes('Loading widget...')",
