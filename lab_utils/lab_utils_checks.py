@@ -25,6 +25,12 @@ message); anywhere else it is printed as plain text. A function that raises,
 returns None or returns text is reported, never propagated, and warnings it
 triggers (such as NumPy's overflow warning) are caught, not shown as stderr.
 
+The checker shows its report itself and returns a plain ``bool``, so it also
+works in ``if``/``assert`` and outside Jupyter. The notebook keeps the result
+in a variable, ``passed = check_softmax(my_softmax)``, so that the report is
+the only output under the cell (a bare last-line call would echo the bool as
+an ``Out`` line too).
+
 Mistakes are recognised by behaviour: the student's output is compared with
 the output of known wrong implementations on the same input. The source code
 is never read.
