@@ -3,8 +3,9 @@
 The tables below are wrong implementations a student might write. For each
 one the checker must name exactly the mistake in the table (and show its
 hint and no other), and every hint in HINTS must be reached by some row.
-At the end: notebook 06 (stubs) and its worked-answers twin in
-notebooks/solutions/ stay the same lesson, and the answers pass.
+At the end: notebook 06 holds a working answer in every exercise, a
+one-line check after it that shows its report once, and a collapsed solution
+equal to that answer.
 """
 
 from __future__ import annotations
@@ -82,6 +83,18 @@ def stable_softmax_with_tensorflow(z):
     return tf.nn.softmax(tf.cast(z, tf.float64), axis=-1)  # a tensor is fine
 
 
+def stable_softmax_with_tensorflow_as_numpy(z):
+    import tensorflow as tf
+
+    return tf.nn.softmax(np.asarray(z, dtype=np.float32), axis=-1).numpy()  # float32 answers
+
+
+def stable_softmax_in_float32(z):
+    z = np.asarray(z, dtype=np.float32)
+    exponentials = np.exp(z - z.max(axis=-1, keepdims=True))
+    return exponentials / exponentials.sum(axis=-1, keepdims=True)
+
+
 def stable_softmax_with_scipy(z):
     return scipy.special.softmax(z, axis=-1)
 
@@ -152,6 +165,8 @@ CORRECT = [
     ("check_stable_softmax", stable_softmax_through_transpose),
     ("check_stable_softmax", stable_softmax_row_by_row),
     ("check_stable_softmax", stable_softmax_with_tensorflow),
+    ("check_stable_softmax", stable_softmax_with_tensorflow_as_numpy),
+    ("check_stable_softmax", stable_softmax_in_float32),
     ("check_stable_softmax", stable_softmax_with_scipy),
     ("check_cross_entropy", cross_entropy_by_indexing),
     ("check_cross_entropy", cross_entropy_with_take_along_axis),
@@ -816,35 +831,25 @@ def test_importing_loads_neither_tensorflow_nor_matplotlib_and_changes_no_settin
     assert result.stdout.strip() == "[]", result.stderr
 
 
-# --- notebook 06 and its worked answers ----------------------------------------------
-# The lesson holds stubs; notebooks/solutions/ holds the same notebook with the
-# answers filled in, and nbval runs both. These tests keep the two in step.
+# --- notebook 06 ------------------------------------------------------------------
+# Each exercise cell holds a working answer between the markers (so nbval runs
+# the lesson with answers in place), then `passed = check_x(fn)`, then a
+# collapsed "Show solution" block with the same lines.
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 EXERCISES = NOTEBOOKS / "06_exercises.ipynb"
-SOLUTIONS = NOTEBOOKS / "solutions" / "06_exercises_solutions.ipynb"
 START, END = "    ### START CODE HERE ###", "    ### END CODE HERE ###"
-CHECK_CALL = r"^(check_\w+)\((\w+)\)$"
+CHECK_CALL = r"^passed = (check_\w+)\((\w+)\)$"
+EXPECTED_EXERCISES = {"my_softmax": "check_softmax",
+                      "my_softmax_stable": "check_stable_softmax",
+                      "cross_entropy": "check_cross_entropy",
+                      "cross_entropy_from_logits": "check_cross_entropy_from_logits"}
 
 
-def lesson_cells(path):
-    """Cells the author wrote: no generated navigation, no solutions note."""
-    return [cell for cell in nbformat.read(path, as_version=4).cells
-            if "softmax_lab" not in cell.metadata
-            and "solutions-note" not in cell.metadata.get("tags", [])]
-
-
-def without_answer(source):
-    """The source with the lines between START and END CODE HERE removed."""
-    kept, inside = [], False
-    for line in source.splitlines():
-        if line == END:
-            inside = False
-        if not inside:
-            kept.append(line)
-        if line == START:
-            inside = True
-    return "\n".join(kept)
+def lesson_cells():
+    """Cells the author wrote: no generated navigation."""
+    return [cell for cell in nbformat.read(EXERCISES, as_version=4).cells
+            if "softmax_lab" not in cell.metadata]
 
 
 def answer_lines(source):
@@ -852,76 +857,74 @@ def answer_lines(source):
     return lines[lines.index(START) + 1:lines.index(END)]
 
 
-def exercise_cells(path):
-    return [cell for cell in lesson_cells(path) if cell.cell_type == "code" and START in cell.source]
+def exercises():
+    """(exercise cell, the cell after it, the cell after that) for every exercise."""
+    cells = lesson_cells()
+    return [(cell, cells[index + 1], cells[index + 2]) for index, cell in enumerate(cells)
+            if cell.cell_type == "code" and START in cell.source]
 
 
-def test_solutions_notebook_is_the_lesson_with_only_the_answers_filled_in():
-    lesson, solutions = lesson_cells(EXERCISES), lesson_cells(SOLUTIONS)
-    assert [c.cell_type for c in lesson] == [c.cell_type for c in solutions]
-    for mine, theirs in zip(lesson, solutions):
-        assert without_answer(mine.source) == without_answer(theirs.source)
-    assert len(exercise_cells(EXERCISES)) >= 4
+def defined_function(cell):
+    return re.search(r"^def (\w+)\(", cell.source, re.M).group(1)
 
 
-def test_every_exercise_in_the_lesson_is_a_stub_of_none_assignments_between_markers():
-    for cell in exercise_cells(EXERCISES):
+def test_the_notebook_has_the_four_exercises_of_the_issue_each_checked_by_its_checker():
+    found = {defined_function(cell): re.fullmatch(CHECK_CALL, check.source.strip())
+             for cell, check, _ in exercises()}
+    assert list(found) == list(EXPECTED_EXERCISES)
+    for function, match in found.items():
+        assert match, f"no one-line check after {function}"
+        assert (match.group(1), match.group(2)) == (EXPECTED_EXERCISES[function], function)
+
+
+def test_every_exercise_holds_a_working_answer_between_one_pair_of_markers():
+    for cell, _, _ in exercises():
         assert cell.source.count(START) == 1 and cell.source.count(END) == 1
-        for line in answer_lines(cell.source):
-            assert re.fullmatch(r"    \w+ = None  # .+", line), line
+        answer = answer_lines(cell.source)
+        assert answer, defined_function(cell)
+        assert not any(re.search(r"= None\b", line) for line in answer), answer
 
 
-def test_every_exercise_is_followed_by_a_one_line_check_of_the_function_it_defines():
-    cells = lesson_cells(EXERCISES)
-    for index, cell in enumerate(cells):
-        if cell.cell_type == "code" and START in cell.source:
-            defined = re.search(r"^def (\w+)\(", cell.source, re.M).group(1)
-            following = cells[index + 1]
-            match = re.fullmatch(CHECK_CALL, following.source.strip())
-            assert match and match.group(2) == defined, following.source
+def test_every_check_is_followed_by_a_collapsed_solution_with_the_answer_of_its_exercise():
+    for cell, _, solution in exercises():
+        assert solution.cell_type == "markdown"
+        assert solution.source.startswith("<details><summary>Show solution</summary>")
+        assert solution.source.rstrip().endswith("</details>")
+        shown = re.search(r"```python\n(.*?)\n```", solution.source, re.S).group(1)
+        assert shown.splitlines() == [line[4:] for line in answer_lines(cell.source)]
 
 
-def stored_check_reports(path):
-    reports = {}
-    for cell in lesson_cells(path):
-        match = re.fullmatch(CHECK_CALL, cell.source.strip()) if cell.cell_type == "code" else None
-        if match:
-            texts = [o.data["text/plain"] for o in cell.outputs if "data" in o]
-            reports[match.group(2)] = texts
-    return reports
-
-
-def test_every_check_passes_in_the_stored_solutions_notebook():
-    reports = stored_check_reports(SOLUTIONS)
-    assert len(reports) >= 4
-    for function, (report, returned) in reports.items():
-        assert report.startswith("All ") and report.endswith(f"checks passed for {function}."), report
-        assert returned == "True"
-
-
-def test_the_lesson_stores_what_a_student_sees_before_filling_in_a_stub():
-    for function, (report, returned) in stored_check_reports(EXERCISES).items():
-        assert report.startswith("Check 1 of "), report
-        assert report.endswith("Hint: " + HINTS["returned_none"])
-        assert returned == "False"
-
-
-@pytest.mark.parametrize("checker_name", RUNNERS)
-def test_the_answers_in_the_solutions_notebook_pass_their_checker(checker_name):
+@pytest.mark.parametrize("function", EXPECTED_EXERCISES)
+def test_the_answer_in_the_notebook_passes_its_checker(function):
     namespace = {"np": np}
-    for cell in exercise_cells(SOLUTIONS):
+    for cell, _, _ in exercises():
         exec(cell.source, namespace)  # noqa: S102 - our own notebook's answers
-    function = {"check_softmax": "my_softmax", "check_stable_softmax": "my_stable_softmax",
-                "check_cross_entropy": "cross_entropy",
-                "check_cross_entropy_from_logits": "cross_entropy_from_logits"}[checker_name]
-    assert RUNNERS[checker_name](namespace[function]).passed
+    assert RUNNERS[EXPECTED_EXERCISES[function]](namespace[function]).passed
 
 
-def test_solutions_notebook_was_executed_in_order_without_errors_or_stderr():
-    notebook = nbformat.read(SOLUTIONS, as_version=4)
-    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1))
-    for cell in code:
-        for output in cell.outputs:
-            assert output.output_type != "error"
-            assert not (output.output_type == "stream" and output.name == "stderr")
+def test_every_stored_check_passes_and_shows_its_report_once_without_an_echoed_bool():
+    for cell, check, _ in exercises():
+        function = defined_function(cell)
+        assert [o.output_type for o in check.outputs] == ["display_data"], check.outputs
+        report = check.outputs[0].data["text/plain"]
+        assert re.fullmatch(rf"All \d+ checks passed for {function}\.", report), report
+        assert "All " in check.outputs[0].data["text/html"]
+
+
+def test_no_checker_call_in_the_notebook_echoes_true_or_false_under_its_report():
+    for cell in lesson_cells():
+        if cell.cell_type == "code" and "check_" in cell.source and "import" not in cell.source:
+            assert all(o.output_type != "execute_result" for o in cell.outputs), cell.source
+
+
+def test_the_notebook_shows_the_report_of_a_deliberately_broken_softmax():
+    reports = [o.data["text/plain"] for cell in lesson_cells() if cell.cell_type == "code"
+               for o in cell.outputs if o.output_type == "display_data"
+               and "failed" in o.data.get("text/plain", "")]
+    assert any("Hint: " + HINTS["other_divisor"] in report for report in reports), reports
+
+
+def test_the_exercise_notebook_does_not_import_tensorflow():
+    for cell in lesson_cells():
+        if cell.cell_type == "code":
+            assert "tensorflow" not in cell.source and "keras" not in cell.source
