@@ -201,6 +201,10 @@ def test_notebook_renders_runs_and_shows_no_errors_in_jupyterlab(page, lab_serve
         f"{report['drawnFigures']} of {expected} interactive figures rendered")
     assert not report["news"], "JupyterLab's news prompt appeared"
 
+    if path.name.startswith("00_"):
+        checks = page.locator(f"{CURRENT} .jp-OutputArea-output", has_text="[PASS] Python").inner_text()
+        assert "[FAIL]" not in checks and "checks passed." in checks, checks
+
     first_widget = page.locator(f"{CURRENT} .jp-OutputArea-output .jupyter-widgets").first
     if first_widget.count():
         first_widget.scroll_into_view_if_needed()
