@@ -163,3 +163,13 @@ def test_structure_check_detects_a_stale_navigation_link(tmp_path, monkeypatch):
     monkeypatch.setattr(notebook_structure, "lessons",
                         lambda folder=tmp_path: sorted(tmp_path.glob("*.ipynb")))
     assert notebook_structure.main(["--check"]) == 1
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
+def test_every_nbval_marker_gives_its_reason_on_the_same_line(path):
+    for index, cell in enumerate(load(path).cells):
+        for line in cell.source.splitlines() if cell.cell_type == "code" else []:
+            if "NBVAL_IGNORE_OUTPUT" in line or "NBVAL_RAISES_EXCEPTION" in line:
+                assert re.search(r"NBVAL_\w+\s+-\s+\S.{5,}", line), (
+                    f"{path.name} cell {index}: '{line.strip()}' needs ' - <reason>' on the same line")
+            assert "NBVAL_SKIP" not in line, f"{path.name} cell {index}: NBVAL_SKIP hides a cell from CI"
