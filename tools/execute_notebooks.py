@@ -3,7 +3,7 @@
 This is the one supported way to refresh the stored outputs that nbval
 compares against (``make execute`` runs it on every notebook).
 
-    python tools/execute_notebooks.py                 # every notebook (and solutions/)
+    python tools/execute_notebooks.py                 # every notebook
     python tools/execute_notebooks.py notebooks/01_softmax_function.ipynb
 
 Before executing, the generated parts of each notebook (navigation links,
@@ -60,8 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", type=Path, help="notebooks (default: all)")
     args = parser.parse_args(argv)
     notebook_structure.main([])  # refresh links, contents and slide metadata first
-    paths = args.paths or (sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-                           + sorted((NOTEBOOKS / "solutions").glob("*.ipynb")))
+    paths = args.paths or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     for path in paths:
         seconds = execute(path.resolve())
         print(f"{path.name}: executed in {seconds:.1f} s")
