@@ -159,8 +159,10 @@ def restart_and_run_all(page) -> float:
         idle_since = (idle_since or time.monotonic()) if idle else None
         if idle_since and time.monotonic() - idle_since > 5:
             stuck = [c for c in page.evaluate(CELL_REPORT) if c["count"] is None]
-            pytest.fail(f"Run All stopped with {len(stuck)} code cells not run; first: "
-                        f"{stuck[0]['source']!r}; errors: "
+            page.screenshot(path=str(SCREENSHOTS / "stalled.png"))
+            pytest.fail(f"Run All stopped with {len(stuck)} code cells not run "
+                        f"(kernel idle for 5 s; screenshot build/screenshots/stalled.png); "
+                        f"first: {stuck[0]['source']!r}; errors: "
                         f"{[c['errors'] for c in page.evaluate(CELL_REPORT) if c['errors']]}")
         if time.monotonic() - start > 120:
             pytest.fail("Run All did not finish within 120 s")
