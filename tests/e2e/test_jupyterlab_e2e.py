@@ -258,7 +258,7 @@ def run_in_kernel(page, code: str) -> None:
 
 
 @pytest.mark.skipif(not LESSON_01.exists(), reason="lesson 01 is not in this checkout")
-def test_explorer_sliders_respond_to_keyboard_and_mouse_and_survive_a_broken_function(page, lab_server):
+def test_explorer_sliders_respond_to_keyboard_and_mouse_survive_a_broken_function_and_presenting(page, lab_server):
     open_notebook(page, lab_server, LESSON_01.name)
     restart_and_run_all(page)
     explorer = page.locator(f"{CURRENT} .softmax-explorer").first
@@ -318,4 +318,17 @@ def test_explorer_sliders_respond_to_keyboard_and_mouse_and_survive_a_broken_fun
     wait_for_change(page, before)
     assert "did you divide by the sum" in message.inner_text()
     page.screenshot(path=str(SCREENSHOTS / "01_explorer_broken_function.png"))
+
+    # Presenting: JupyterLab's Presentation Mode keeps the explorer live.
+    page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-presentation-mode')")
+    page.wait_for_function("() => window.jupyterapp.shell.presentationMode === true", timeout=10_000)
+    try:
+        before = readout_text(page)
+        explorer.locator(".softmax-z-slider .noUi-handle").first.focus()
+        page.keyboard.press("ArrowRight")
+        wait_for_change(page, before)
+        page.screenshot(path=str(SCREENSHOTS / "01_presentation_mode.png"))
+    finally:
+        page.evaluate("() => window.jupyterapp.commands.execute("
+                      "'application:toggle-presentation-mode')")
     lab_server.shut_down_kernels()

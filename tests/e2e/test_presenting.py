@@ -1,4 +1,4 @@
-"""Presenting a lesson: what the room sees, in the two ways an instructor can present.
+"""Presenting a lesson as a RISE slideshow: what the room sees.
 
 * The RISE slideshow (``jupyterlab-rise``) is a page of its own. With the
   ipywidgets 8 this suite needs, that page cannot load the widget manager
@@ -6,7 +6,8 @@
   picture saved with the notebook. The test checks that the pictures are there
   and that no "Error displaying widget" is shown instead.
 * JupyterLab's own Presentation Mode (View menu) keeps the notebook in
-  JupyterLab, so the explorers stay live: the test moves a slider there.
+  JupyterLab, so the explorers stay live: the explorer test in
+  test_jupyterlab_e2e.py moves a slider in that mode.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ import re
 
 import nbformat
 
-from conftest import ROOT, SCREENSHOTS
-from test_jupyterlab_e2e import (CURRENT, LESSON_01, open_notebook, readout_text,
-                                 restart_and_run_all, wait_for_change)
+from conftest import SCREENSHOTS
+from test_jupyterlab_e2e import LESSON_01
 
 
 def saved_explorer_pictures(path) -> list[str]:
@@ -52,23 +52,5 @@ def test_rise_slideshow_shows_every_explorer_as_its_saved_picture(page, lab_serv
     for alt in expected:
         assert alt in report["alts"], f"slideshow lacks the explorer picture {alt[:60]!r}"
     page.screenshot(path=str(SCREENSHOTS / "01_rise_slideshow.png"))
+    lab_server.shut_down_kernels()
 
-
-def test_presentation_mode_keeps_the_explorer_live(page, lab_server):
-    open_notebook(page, lab_server, LESSON_01.name)
-    restart_and_run_all(page)
-    page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-presentation-mode')")
-    page.wait_for_function("() => window.jupyterapp.shell.presentationMode === true", timeout=10_000)
-    try:
-        explorer = page.locator(f"{CURRENT} .softmax-explorer").first
-        explorer.scroll_into_view_if_needed()
-        before = readout_text(page)
-        explorer.locator(".softmax-z-slider .noUi-handle").first.focus()
-        page.keyboard.press("ArrowRight")
-        after = wait_for_change(page, before)
-        assert after != before
-        page.screenshot(path=str(SCREENSHOTS / "01_presentation_mode.png"))
-    finally:
-        page.evaluate("() => window.jupyterapp.commands.execute("
-                      "'application:toggle-presentation-mode')")
-        lab_server.shut_down_kernels()
