@@ -53,4 +53,3 @@ def test_rise_slideshow_shows_every_explorer_as_its_saved_picture(page, lab_serv
         assert alt in report["alts"], f"slideshow lacks the explorer picture {alt[:60]!r}"
     page.screenshot(path=str(SCREENSHOTS / "01_rise_slideshow.png"))
     lab_server.shut_down_kernels()
-
