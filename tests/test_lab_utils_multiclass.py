@@ -185,16 +185,18 @@ def test_predicted_classes_are_the_same_from_logits_and_from_probabilities():
     np.testing.assert_array_equal(from_logits, np.argmax(logits, axis=1))
 
 
-def test_predicted_classes_calls_predict_quietly_on_a_model():
+def test_predicted_classes_calls_predict_quietly_and_in_large_batches():
     class RecordingModel:
-        def predict(self, points, verbose="auto"):
-            self.verbose = verbose
+        def predict(self, points, verbose="auto", batch_size=None):
+            self.verbose, self.batch_size = verbose, batch_size
             return nearest_center_scores(points)
 
     model = RecordingModel()
     classes = mc.predicted_classes(model, np.array(mc.BLOB_CENTERS))
     assert classes.tolist() == [0, 1, 2, 3]
     assert model.verbose == 0
+    # a 200 x 200 decision-region grid in at most 5 calls, not predict's default 1250
+    assert model.batch_size >= 200 * 200 / 5
 
 
 def test_plot_decision_regions_gives_each_center_its_own_class(ax):
