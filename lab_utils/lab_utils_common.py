@@ -16,6 +16,9 @@ show_figure(fig, alt), figure_html(fig, alt)
 live_figure_bundle(widget, fig, alt)
     The display data for a live widget built around a figure: the widget
     where widgets work, the picture with alt text everywhere else.
+HelperTypeError, HelperValueError
+    Raised when a helper is called with the wrong arguments; a notebook shows
+    the sentence alone, without a traceback.
 
 Importing this module changes nothing: no style is applied and no print
 options are set until you call one of the functions above. Used by every
@@ -63,6 +66,28 @@ _PRESENTER_SCALE = {
     "axes.linewidth": 1.5,
 }
 _saved_before_presenter: dict | None = None
+
+
+class HelperTypeError(TypeError):
+    """A helper was given the wrong kind of argument.
+
+    IPython calls ``_render_traceback_`` instead of printing a traceback, so
+    the notebook shows one line saying what to change, not the helper's
+    internals. Outside IPython it is an ordinary ``TypeError``.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"TypeError: {self}"]
+
+
+class HelperValueError(ValueError):
+    """A helper was given an argument of the right kind but a wrong value.
+
+    Shown in a notebook as one line, like ``HelperTypeError``.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"ValueError: {self}"]
 
 
 def use_style() -> Path:

@@ -30,7 +30,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
-from lab_utils_common import dlc, figure_html, live_figure_bundle
+from lab_utils_common import HelperTypeError, HelperValueError, dlc, figure_html, live_figure_bundle
 
 #: Colors: bars, the largest probability, the target class, the stable reference.
 BAR_COLOR = dlc["dlblue"]
@@ -100,6 +100,15 @@ def check_softmax_output(output, z, name: str = "my_softmax", changed_input: boo
         return f"{name} returned None: did you forget the `return` line?"
     if isinstance(output, (str, bytes)):
         return f"{name} returned text ({output!r:.40}), not numbers: return the array of probabilities."
+    try:
+        kind = np.asarray(output).dtype.kind
+    except (TypeError, ValueError):
+        kind = "O"
+    if kind == "c":
+        return (f"{name} returned complex numbers: probabilities are real. Look for a square "
+                "root or a power of a negative number, or a complex constant such as 1j.")
+    if kind == "O" and any(v is None for v in np.asarray(output, dtype=object).ravel()):
+        return f"{name} returned an array with None in it: every entry must be a number."
     try:
         values = np.asarray(output, dtype=float)
     except (TypeError, ValueError):
@@ -189,17 +198,21 @@ class SoftmaxExplorer:
     """
 
     kind = "softmax explorer"
+    _maker = "plt_softmax"
 
     def __init__(self, my_softmax, n=4, z_range=(-10.0, 10.0), z=None,
                  temperature=False, show_stable=False, interactive=None):
         if not callable(my_softmax):
-            raise TypeError(f"plt_softmax needs your softmax function itself, for example "
-                            f"plt_softmax(my_softmax); got {type(my_softmax).__name__}.")
+            raise HelperTypeError(f"{self._maker} needs your softmax function itself, for example "
+                                  f"{self._maker}(my_softmax); got {type(my_softmax).__name__}.")
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= 10:
-            raise ValueError(f"n is the number of classes: a whole number from 2 to 10, got {n!r}.")
-        low, high = (float(v) for v in z_range)
+            raise HelperValueError(f"n is the number of classes: a whole number from 2 to 10, got {n!r}.")
+        try:
+            low, high = (float(v) for v in z_range)
+        except (TypeError, ValueError):
+            low = high = float("nan")
         if not low < high:
-            raise ValueError(f"z_range must be (low, high) with low < high, got {z_range!r}.")
+            raise HelperValueError(f"z_range must be (low, high) with low < high, got {z_range!r}.")
         self.n = int(n)
         self.z_range = (low, high)
         self._function = my_softmax
@@ -207,10 +220,14 @@ class SoftmaxExplorer:
         self._with_temperature = bool(temperature)
         self._show_stable = bool(show_stable)
         self.temperature = 1.0
-        start = self._default_z() if z is None else np.asarray(z, dtype=float)
-        if start.shape != (self.n,):
-            raise ValueError(f"z must hold {self.n} values, got shape {start.shape}.")
-        self.z = np.clip(start, low, high)
+        if z is None:  # the default start, kept inside whatever range was chosen
+            start = np.clip(self._default_z(), low, high)
+        else:
+            start = np.asarray(z, dtype=float)
+            if start.shape != (self.n,):
+                raise HelperValueError(f"z must hold {self.n} values, got shape {start.shape}.")
+            self._check_in_range(start, "z")
+        self.z = start.copy()
         self.a = np.full(self.n, np.nan)
         self.message = ""
         self.interactive = _in_widget_kernel() if interactive is None else bool(interactive)
@@ -315,6 +332,20 @@ class SoftmaxExplorer:
         """Controls a variant adds below the sliders (none here)."""
         return []
 
+    def _check_in_range(self, values, what: str) -> None:
+        if not np.all(np.isfinite(values)):
+            raise HelperValueError(f"{what}: every value must be a finite number, got {_fmt(values)}.")
+        low, high = self.z_range
+        outside = [v for v in values if not low <= v <= high]
+        if outside:
+            limit = max(abs(low), abs(high), *(abs(v) for v in outside))
+            step = 10 ** math.floor(math.log10(limit))
+            wider = math.ceil(limit / step) * step
+            raise HelperValueError(
+                f"{what}: {_fmt(outside)} {'is' if len(outside) == 1 else 'are'} outside the "
+                f"sliders' range, {low:g} to {high:g}. Make the explorer with a wider range, "
+                f"for example {self._maker}(my_softmax, z_range=(-{wider:g}, {wider:g})).")
+
     # ------------------------------------------------------------ updates
     def set_z(self, values) -> "SoftmaxExplorer":
         """Move the sliders to ``values`` and update everything.
@@ -322,14 +353,14 @@ class SoftmaxExplorer:
         Parameters
         ----------
         values : (n,) array_like
-            One logit per class; values outside ``z_range`` are clipped to it,
-            as a slider would.
+            One logit per class, each within ``z_range`` (the sliders'
+            range); a value outside it raises ``HelperValueError`` saying how
+            to make an explorer with a wider range.
         """
         values = np.asarray(values, dtype=float)
         if values.shape != (self.n,):
-            raise ValueError(f"set_z needs {self.n} values, one per class; got shape {values.shape}.")
-        low, high = self.z_range
-        values = np.clip(values, low, high)
+            raise HelperValueError(f"set_z needs {self.n} values, one per class; got shape {values.shape}.")
+        self._check_in_range(values, "set_z")
         if self.interactive:
             self._quiet = True
             try:
@@ -344,7 +375,7 @@ class SoftmaxExplorer:
     def set_temperature(self, temperature: float) -> "SoftmaxExplorer":
         """Set the temperature T (the softmax is applied to z / T)."""
         if not temperature > 0:
-            raise ValueError(f"The temperature must be a positive number, got {temperature!r}.")
+            raise HelperValueError(f"The temperature must be a positive number, got {temperature!r}.")
         self.temperature = float(temperature)
         if self.interactive and self._with_temperature:
             self._quiet = True
@@ -385,7 +416,9 @@ class SoftmaxExplorer:
         changed = not np.array_equal(passed, given)
         self.message = check_softmax_output(output, given, self._name, changed_input=changed)
         try:
-            values = np.asarray(output, dtype=float)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # e.g. complex output, already in the message
+                values = np.asarray(output, dtype=float)
         except (TypeError, ValueError):
             values = np.full(self.n, np.nan)
         self.a = values.copy() if values.shape == (self.n,) else np.full(self.n, np.nan)
@@ -534,6 +567,7 @@ class CrossEntropyExplorer(SoftmaxExplorer):
     """
 
     kind = "cross-entropy explorer"
+    _maker = "plt_cross_entropy"
 
     def __init__(self, my_softmax, n=4, target_class=0, **options):
         self.target_class = self._valid_target(target_class, n)
@@ -545,7 +579,7 @@ class CrossEntropyExplorer(SoftmaxExplorer):
     def _valid_target(target_class, n) -> int:
         if isinstance(target_class, bool) or not isinstance(target_class, (int, np.integer)) \
                 or not 0 <= target_class < n:
-            raise ValueError(f"target_class must be a class number from 0 to {n - 1}, "
+            raise HelperValueError(f"target_class must be a class number from 0 to {n - 1}, "
                              f"got {target_class!r}.")
         return int(target_class)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -51,10 +53,36 @@ def test_set_z_updates_outputs_bars_and_readout():
     assert "sum = 1.0000" in e.summary()
 
 
-def test_set_z_clips_to_the_slider_range_like_a_slider():
+def test_set_z_outside_the_slider_range_says_how_to_widen_it_and_changes_nothing():
     e = explorer(z_range=(-2, 2))
-    e.set_z([-5, 0, 1, 9])
-    assert list(e.z) == [-2, 0, 1, 2]
+    e.set_z([-1, 0, 1, 2])
+    with pytest.raises(ValueError, match=r"\[-5, 9\] are outside the sliders' range, -2 to 2\. "
+                                         r".*plt_softmax\(my_softmax, z_range=\(-9, 9\)\)"):
+        e.set_z([-5, 0, 1, 9])
+    assert list(e.z) == [-1, 0, 1, 2]
+    with pytest.raises(ValueError, match=r"\[1000, 1001, 1002\] are outside .*z_range=\(-2000, 2000\)"):
+        e.set_z([1000, 1001, 1002, 0])
+    with pytest.raises(ValueError, match="finite number"):
+        e.set_z([0, 0, np.nan, 0])
+    e.set_z([0, 0, 0, 2])  # the explorer keeps working
+    assert e.message == "" and e.a[3] == pytest.approx(np.max(e.a))
+
+
+def test_a_start_outside_the_range_is_refused_but_the_default_start_fits_any_range():
+    with pytest.raises(ValueError, match="outside the sliders' range"):
+        explorer(z_range=(-2, 2), z=[0, 0, 0, 5])
+    assert np.all(np.abs(explorer(z_range=(-0.5, 0.5)).z) <= 0.5)
+
+
+def test_helper_errors_show_one_line_in_a_notebook_instead_of_a_traceback():
+    with pytest.raises(ValueError) as caught:
+        explorer().set_z([1, 2, 3])
+    assert caught.value._render_traceback_() == [f"ValueError: {caught.value}"]
+    with pytest.raises(TypeError) as caught:
+        ls.plt_cross_entropy(np.zeros(4), interactive=False)
+    assert caught.value._render_traceback_() == [
+        "TypeError: plt_cross_entropy needs your softmax function itself, for example "
+        "plt_cross_entropy(my_softmax); got ndarray."]
 
 
 def test_set_z_with_the_wrong_number_of_values_says_how_many():
@@ -117,6 +145,8 @@ BAD_FUNCTIONS = {
     "no division": (np.exp, "did you divide by the sum?"),
     "forgot the exponential": (lambda z: z / np.sum(z), "not softmax(z)"),
     "negative values": (lambda z: z - np.mean(z), "never negative"),
+    "complex output": (lambda z: good_softmax(z) + 0j, "returned complex numbers"),
+    "None in the array": (lambda z: np.array([0.5, 0.5, None, 0.0]), "array with None in it"),
 }
 
 
@@ -126,7 +156,9 @@ def test_bad_function_gives_a_message_and_never_an_exception(name):
     e = explorer(function)
     assert expected in e.message
     assert "Traceback" not in e.message
-    e.set_z([1.0, -1.0, 0.5, 2.0])  # the sliders keep working
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may print a red warning in the notebook
+        e.set_z([1.0, -1.0, 0.5, 2.0])  # the sliders keep working
     assert e.message and np.allclose(e.z, [1.0, -1.0, 0.5, 2.0])
     assert "message:" in e.summary()
 
