@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Callable
@@ -107,6 +108,12 @@ HINTS: dict[str, str] = {
         "target's probability is probabilities[target_class] for one example, "
         "probabilities[np.arange(m), target_class] for a batch."
     ),
+    "raised_argument_order": (
+        "Your function indexed into a number, or used an array of probabilities "
+        "as an index. The checker passes the array first and the class number "
+        "second: fn(probabilities, target_class), or fn(logits, target_class) for "
+        "the loss from logits. Check the order of the names in your def line."
+    ),
     "raised_integer": (
         "Your function works on floats but not on integer logits such as "
         "np.array([3, 1, 2]). Convert the input first, for example "
@@ -126,6 +133,11 @@ HINTS: dict[str, str] = {
         "A softmax returns one probability per logit, so the result must have "
         "exactly the shape of z: (N,) for one example, (m, N) for a batch. Look "
         "for a sum without keepdims=True, a reshape, a flatten or a transpose."
+    ),
+    "single_number": (
+        "A softmax returns one probability per logit, but your function returned "
+        "a single number. If that number is the sum of the exponentials, it is "
+        "the divisor: divide each e^z_j by it and return the whole array."
     ),
     "no_division": (
         "These are the exponentials e^z, not yet probabilities: they do not add "
@@ -443,6 +455,15 @@ def _describe_arguments(case: _Case) -> str:
     return "\n".join(lines)
 
 
+# What NumPy and Python say when a class number is indexed into, or an array of
+# probabilities is used as an index: the arguments came in the wrong order.
+_INDEXED_WRONG = re.compile(
+    r"'(int|float|numpy\.\w+)' object is not subscriptable"
+    r"|invalid index to scalar variable"
+    r"|arrays used as indices must be of integer"
+    r"|only integers, slices")
+
+
 def _error_mistake(error: Exception, case: _Case, fn) -> str:
     text = str(error)
     own_names = tuple(f"{getattr(fn, attribute, '?')}()" for attribute in ("__name__", "__qualname__"))
@@ -452,6 +473,8 @@ def _error_mistake(error: Exception, case: _Case, fn) -> str:
         return "raised_broadcast"
     if isinstance(error, np.exceptions.AxisError):
         return "raised_axis"
+    if len(case.arguments) > 1 and _INDEXED_WRONG.search(text):
+        return "raised_argument_order"
     if isinstance(error, IndexError):
         return "raised_index"
     return case.if_raises
@@ -525,6 +548,8 @@ def _run_case(fn, case: _Case) -> tuple[str, list[str]] | None:
     if got.shape != case.expected.shape:
         mistake = next((key for key, matches in case.look_alikes if matches(got, case.arguments)),
                        case.wrong_shape)
+        if mistake == "wrong_shape" and got.ndim == 0:
+            mistake = "single_number"
         shape_line = f"  got shape {got.shape}, expected shape {case.expected.shape}"
         return mistake, [*head, got_line, shape_line, *warned]
     close = np.allclose(got, case.expected, rtol=RTOL, atol=ATOL)

@@ -342,7 +342,7 @@ SOFTMAX_MISTAKES = [
     ("modified_input", subtracts_max_in_place),
     ("modified_input", exponentiates_in_place),
     ("wrong_shape", returns_a_row),
-    ("wrong_shape", returns_the_sum),
+    ("single_number", returns_the_sum),
     ("returned_none", forgets_to_return),
     ("not_numbers", returns_text),
     ("not_numbers", returns_a_dict),
@@ -486,6 +486,15 @@ def doubled_loss(probabilities, target_class):
     return 2 * cross_entropy_by_indexing(probabilities, target_class)
 
 
+def arguments_swapped(target_class, probabilities):
+    return -np.log(probabilities[target_class])
+
+
+def arguments_swapped_for_a_batch(target_class, probabilities):
+    probabilities = np.asarray(probabilities)
+    return -np.log(probabilities[..., target_class])
+
+
 CROSS_ENTROPY_MISTAKES = [
     ("missing_minus", log_without_minus),
     ("no_log", probability_without_log),
@@ -511,7 +520,13 @@ CROSS_ENTROPY_MISTAKES = [
     ("raised", loss_with_a_typo),
     ("raised_arguments", loss_of_one_argument),
     ("wrong_values_loss", doubled_loss),
+    ("raised_argument_order", arguments_swapped),
+    ("raised_argument_order", arguments_swapped_for_a_batch),
 ]
+
+
+def from_logits_arguments_swapped(target_class, logits):
+    return -np.log(stable_softmax_with_keepdims(logits)[target_class])
 
 
 def through_stable_softmax(wrong_loss):
@@ -616,6 +631,7 @@ FROM_LOGITS_MISTAKES = [
     ("cost_not_losses", mean_loss_from_logits),
     ("all_pairs", every_target_for_every_row_from_logits),
     ("wrong_shape_loss", loss_from_logits_wrapped_in_a_list),
+    ("raised_argument_order", from_logits_arguments_swapped),
 ]
 
 MISTAKES = [
