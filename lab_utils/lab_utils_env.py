@@ -263,7 +263,7 @@ def report(checks: list[Check]) -> bool:
 
 def main() -> int:
     """``make doctor``: run the checks from a terminal; 1 if any failed."""
-    print(f"Softmax Lab environment check ({_relative(REPO) or '.'}):")
+    print(f"Softmax Lab environment check ({REPO}):")
     return 0 if report(run_checks(in_kernel=False)) else 1
 
 
