@@ -129,10 +129,36 @@ def has_math(path: Path) -> bool:
                for cell in notebook.cells)
 
 
+SWITCH_TO = """async (path) => {
+  const app = window.jupyterapp;
+  // Close what the previous test left open, without a save prompt (its kernel
+  // is already shut down), so only the new notebook's tab is open.
+  for (const widget of Array.from(app.shell.widgets('main'))) {
+    if (widget.context) widget.context.model.dirty = false;
+    widget.dispose();
+  }
+  const panel = await app.commands.execute('docmanager:open', {path});
+  for (const widget of Array.from(app.shell.widgets('main'))) {
+    if (widget !== panel) widget.dispose();  // the Launcher an empty main area opens
+  }
+}"""
+
+
 def open_notebook(page, lab_server, name: str) -> None:
-    # ?reset: a fresh workspace, so only this notebook's tab is open.
-    page.goto(f"{lab_server.url}/lab/tree/notebooks/{name}?reset&token={lab_server.token}")
+    # Loading JupyterLab takes seconds on a small machine: once it is up, later
+    # notebooks are opened inside it. Otherwise (first time, or after the RISE
+    # page) ?reset gives a fresh workspace with only this notebook open.
+    try:
+        in_lab = "/lab" in page.url and page.evaluate("() => !!window.jupyterapp")
+        if in_lab:
+            page.evaluate(SWITCH_TO, f"notebooks/{name}")
+    except Exception:
+        in_lab = False
+    if not in_lab:
+        page.goto(f"{lab_server.url}/lab/tree/notebooks/{name}?reset&token={lab_server.token}")
     page.wait_for_function(APP_READY, timeout=90_000)
+    opened = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
+    assert opened == f"notebooks/{name}", f"expected notebooks/{name} on screen, found {opened}"
 
 
 def wait_for_typesetting(page, expect_math: bool) -> dict:
