@@ -206,7 +206,8 @@ class SoftmaxExplorer:
             raise HelperTypeError(f"{self._maker} needs your softmax function itself, for example "
                                   f"{self._maker}(my_softmax); got {type(my_softmax).__name__}.")
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= 10:
-            raise HelperValueError(f"n is the number of classes: a whole number from 2 to 10, got {n!r}.")
+            raise HelperValueError(
+                f"n is the number of classes: a whole number from 2 to 10, got {n!r}.")
         try:
             low, high = (float(v) for v in z_range)
         except (TypeError, ValueError):
@@ -334,7 +335,8 @@ class SoftmaxExplorer:
 
     def _check_in_range(self, values, what: str) -> None:
         if not np.all(np.isfinite(values)):
-            raise HelperValueError(f"{what}: every value must be a finite number, got {_fmt(values)}.")
+            raise HelperValueError(
+                f"{what}: every value must be a finite number, got {_fmt(values)}.")
         low, high = self.z_range
         outside = [v for v in values if not low <= v <= high]
         if outside:
@@ -359,7 +361,8 @@ class SoftmaxExplorer:
         """
         values = np.asarray(values, dtype=float)
         if values.shape != (self.n,):
-            raise HelperValueError(f"set_z needs {self.n} values, one per class; got shape {values.shape}.")
+            raise HelperValueError(
+                f"set_z needs {self.n} values, one per class; got shape {values.shape}.")
         self._check_in_range(values, "set_z")
         if self.interactive:
             self._quiet = True
@@ -580,7 +583,7 @@ class CrossEntropyExplorer(SoftmaxExplorer):
         if isinstance(target_class, bool) or not isinstance(target_class, (int, np.integer)) \
                 or not 0 <= target_class < n:
             raise HelperValueError(f"target_class must be a class number from 0 to {n - 1}, "
-                             f"got {target_class!r}.")
+                                   f"got {target_class!r}.")
         return int(target_class)
 
     def _extra_controls(self, widgets) -> list:
