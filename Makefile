@@ -9,6 +9,7 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize
 # One pytest worker per core, two at most; notebooks stay whole on one worker.
 JOBS   ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 2 ] && n=2; echo $$n)
 NB     ?=
+BENCH_RUNS ?= 3
 # Jupyter refuses to run as root unless told; containers and CI run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -20,7 +21,8 @@ help:
 	@echo "make venv       set-up only (Python 3.11-3.13; PYTHON=python3.12 make venv to choose one)"
 	@echo "make doctor     check the environment from the terminal (exit 1 naming what is broken)"
 	@echo "make execute    re-run every notebook in place (the one way to refresh stored outputs)"
-	@echo "make bench      benchmarks (medians and ratios against a baseline in the same run)"
+	@echo "make bench      benchmarks (medians and ratios against a baseline in the same run;"
+	@echo "                every lesson from a fresh kernel, BENCH_RUNS=3 times: about 5 min)"
 	@echo "make slides     static Reveal.js decks in build/slides/"
 	@echo "make fresh-copy NB=01   a pristine copy of a lesson; your edited copy is saved aside first"
 
@@ -84,6 +86,7 @@ execute: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_explorer.py
+	$(PY) benchmarks/bench_notebooks.py --runs $(BENCH_RUNS)
 
 slides: $(STAMP)
 	@mkdir -p build/slides

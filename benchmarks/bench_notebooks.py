@@ -1,0 +1,80 @@
+"""Benchmark: how long each lesson takes to run from a fresh kernel.
+
+    python benchmarks/bench_notebooks.py [--runs 3] [notebooks ...]
+
+Each run starts a new kernel and executes the notebook top to bottom, as
+Restart Kernel and Run All does (nbclient, no browser). The baseline, run in
+the same session and interleaved with the lessons, is a one-cell notebook
+that only imports TensorFlow and Keras: the part of every model lesson that
+no lesson can make faster. Machines differ several-fold (and a shared
+machine differs from one minute to the next), so the ratio to that baseline
+is the number that carries over; the 15 s budget holds on a machine where
+``15 / ratio`` seconds is at least the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+BUDGET_SECONDS = 15.0
+
+
+def baseline_notebook() -> nbformat.NotebookNode:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("import keras\nimport tensorflow as tf")]
+    return notebook
+
+
+def seconds_to_run(notebook: nbformat.NotebookNode) -> float:
+    """Wall time from starting a kernel to the last cell's reply (shut-down excluded)."""
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    start = time.perf_counter()
+    # The kernel's own stderr (TensorFlow's C++ lines) is not part of the report.
+    with client.setup_kernel(stderr=subprocess.DEVNULL):
+        for index, cell in enumerate(notebook.cells):
+            client.execute_cell(cell, index)
+        elapsed = time.perf_counter() - start
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs of each notebook (default 3)")
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="notebooks to time (default: every lesson)")
+    options = parser.parse_args()
+    paths = options.notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+    times: dict[str, list[float]] = {"baseline": []}
+    for path in paths:
+        times[path.name] = []
+    for run in range(1, options.runs + 1):
+        times["baseline"].append(seconds_to_run(baseline_notebook()))
+        for path in paths:
+            times[path.name].append(seconds_to_run(nbformat.read(path, as_version=4)))
+        print(f"run {run} of {options.runs} done", flush=True)
+
+    baseline = statistics.median(times["baseline"])
+    print(f"\nA fresh kernel, then every cell; median of {options.runs} runs, interleaved.")
+    print(f"Baseline (new kernel, import keras and tensorflow): {baseline:.1f} s\n")
+    print(f"{'notebook':34} {'median':>8} {'range':>13} {'x baseline':>11}  "
+          f"within {BUDGET_SECONDS:.0f} s where the baseline is at most")
+    for path in paths:
+        runs = times[path.name]
+        median = statistics.median(runs)
+        print(f"{path.name:34} {median:6.1f} s {min(runs):5.1f}-{max(runs):4.1f} s {median / baseline:10.2f}x  "
+              f"{BUDGET_SECONDS * baseline / median:5.1f} s"
+              f"{'' if median <= BUDGET_SECONDS else f'  (over {BUDGET_SECONDS:.0f} s here)'}")
+
+if __name__ == "__main__":
+    main()
