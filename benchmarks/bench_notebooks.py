@@ -76,5 +76,6 @@ def main() -> None:
               f"{BUDGET_SECONDS * baseline / median:5.1f} s"
               f"{'' if median <= BUDGET_SECONDS else f'  (over {BUDGET_SECONDS:.0f} s here)'}")
 
+
 if __name__ == "__main__":
     main()
