@@ -98,6 +98,23 @@ PAGE_REPORT = """() => {
 }"""
 
 
+PAINTED_FIGURES = """() => {
+  // ipympl canvases with a picture on them: more than 2 % of their pixels
+  // neither transparent nor white (bars, axes and text).
+  const root = window.jupyterapp.shell.currentWidget.node;
+  return [...root.querySelectorAll('.jp-OutputArea-output .jupyter-matplotlib-canvas-div')]
+    .map(div => div.querySelector('canvas')).filter(c => c && c.width > 0 && c.height > 0)
+    .filter(canvas => {
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let inked = 0;
+      for (let i = 0; i < pixels.length; i += 4) {
+        if (pixels[i + 3] > 0 && (pixels[i] < 230 || pixels[i + 1] < 230 || pixels[i + 2] < 230)) inked++;
+      }
+      return inked > 0.02 * canvas.width * canvas.height;
+    }).length;
+}"""
+
+
 def expected_figures(path: Path) -> int:
     """ipympl canvases the notebook's outputs display (from its saved widget state).
 
@@ -239,6 +256,29 @@ def test_notebook_renders_runs_and_shows_no_errors_in_jupyterlab(page, lab_serve
     page.screenshot(path=str(SCREENSHOTS / f"{path.stem}.png"))
     print(f"\n{path.name}: Restart & Run All in JupyterLab took {seconds:.1f} s; "
           f"{report['equations']} equations typeset, {report['drawnFigures']} live figures")
+
+    if expected:
+        # A student saves the run notebook and opens it again another day: the
+        # figures must come back as pictures, not "Error displaying widget".
+        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
+                               timeout=30_000)
+        lab_server.shut_down_kernels()
+        open_notebook(page, lab_server, path.name)
+        page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.node"
+                               ".innerText.includes('Loading widget...')",
+                               timeout=30_000)
+        reopened = page.evaluate(PAGE_REPORT)
+        assert reopened["widgetErrors"] == 0, (
+            "after saving the run notebook and opening it again: 'Error displaying widget'")
+        try:
+            page.wait_for_function(f"() => ({PAINTED_FIGURES})() >= {expected}", timeout=10_000)
+        except Exception:
+            page.screenshot(path=str(SCREENSHOTS / f"{path.stem}_reopened.png"))
+        painted = page.evaluate(PAINTED_FIGURES)
+        assert painted >= expected, (
+            f"after saving the run notebook and opening it again, {painted} of {expected} "
+            f"figures show their picture (screenshot build/screenshots/{path.stem}_reopened.png)")
     lab_server.shut_down_kernels()
 
 
