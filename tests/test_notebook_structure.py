@@ -173,3 +173,39 @@ def test_every_nbval_marker_gives_its_reason_on_the_same_line(path):
                 assert re.search(r"NBVAL_\w+\s+-\s+\S.{5,}", line), (
                     f"{path.name} cell {index}: '{line.strip()}' needs ' - <reason>' on the same line")
             assert "NBVAL_SKIP" not in line, f"{path.name} cell {index}: NBVAL_SKIP hides a cell from CI"
+
+
+LESSONS_AFTER_00 = [path for path in NOTEBOOKS if not path.name.startswith("00_")]
+
+
+def kernel_guard(path: Path) -> str:
+    """The lines a lesson's first code cell opens with, up to the guard's raise."""
+    first = next(cell for cell in load(path).cells if cell.cell_type == "code").source
+    end = first.find(") from None")
+    assert first.startswith("# Any Python but the suite's own stops here") and end > 0, (
+        f"{path.name}: the first code cell does not open with the kernel guard")
+    return first[:end + len(") from None")]
+
+
+@pytest.mark.parametrize("path", LESSONS_AFTER_00, ids=[p.name for p in LESSONS_AFTER_00])
+def test_in_another_python_the_first_cell_stops_with_the_fix(path):
+    import subprocess
+    import sys
+
+    # -I -S: no site-packages and no lab_utils on the path, as in a Jupyter from another Python.
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", kernel_guard(path)],
+                            capture_output=True, text=True, cwd=ROOT / "notebooks")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "This kernel is not the suite's Python (it has no ipympl). "
+        "Fix: quit this Jupyter, then run `make lab` in the repository folder."), result.stderr
+
+
+@pytest.mark.parametrize("path", LESSONS_AFTER_00, ids=[p.name for p in LESSONS_AFTER_00])
+def test_in_the_suites_python_the_guard_passes(path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", kernel_guard(path)],
+                            capture_output=True, text=True, cwd=ROOT / "notebooks")
+    assert result.returncode == 0 and not result.stderr, result.stderr
