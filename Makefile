@@ -10,6 +10,8 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize
 JOBS   ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 2 ] && n=2; echo $$n)
 NB     ?=
 BENCH_RUNS ?= 3
+# The printed address and the browser both open lesson 00.
+OPEN_START := --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb notebooks/00_start_here.ipynb
 # Jupyter refuses to run as root unless told; containers and CI run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -29,10 +31,23 @@ help:
 # ---------------------------------------------------------------- set-up
 venv: $(STAMP)
 
+# A .venv made in another folder (the repository was moved, renamed or copied)
+# has scripts that point at the old place: make it again here.
+VENV_MADE_IN := $(shell sed -n '1s|^\#!\(.*\)/bin/python[0-9.]*$$|\1|p' $(VENV)/bin/pip 2>/dev/null)
+ifneq ($(VENV_MADE_IN),)
+ifeq ($(filter $(VENV_MADE_IN),$(abspath $(VENV)) $(realpath $(VENV))),)
+VENV_MOVED := 1
+$(info $(VENV) was made in $(VENV_MADE_IN), not here: making it again (about 2 minutes).)
+$(STAMP): venv-moved
+.PHONY: venv-moved
+venv-moved: ;
+endif
+endif
+
 $(STAMP): requirements.txt pyproject.toml $(wildcard jupyter_config/*)
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "No '$(PYTHON)' found. Install Python 3.11, 3.12 or 3.13, then run e.g. PYTHON=python3.12 make $(MAKECMDGOALS)"; exit 1; }
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; ok = (3, 11) <= v <= (3, 13); ok or print("Python %d.%d is not supported (TensorFlow 2.21 with Keras 3.15 needs 3.11-3.13): run e.g. PYTHON=python3.12 make $(or $(MAKECMDGOALS),venv)" % v); sys.exit(0 if ok else 1)'
-	@if [ -x $(PY) ] && $(PY) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)' 2>/dev/null; then \
+	@if [ "$(VENV_MOVED)" != 1 ] && [ -x $(PY) ] && $(PY) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)' 2>/dev/null; then \
 		echo "Updating $(VENV) ..."; \
 	else \
 		echo "Creating $(VENV) with $$($(PYTHON) --version) ..."; rm -rf $(VENV); $(PYTHON) -m venv $(VENV); \
@@ -46,7 +61,7 @@ $(STAMP): requirements.txt pyproject.toml $(wildcard jupyter_config/*)
 # ---------------------------------------------------------------- students
 # Bound to 127.0.0.1, token auth and XSRF on (Jupyter's defaults, never turned off).
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) notebooks/00_start_here.ipynb
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) $(OPEN_START)
 
 doctor: $(STAMP)
 	@$(PY) -m lab_utils_env

@@ -112,6 +112,28 @@ def test_makefile_refuses_an_unsupported_python_with_one_clear_line(tmp_path):
     assert not (tmp_path / "venv").exists()
 
 
+def test_a_venv_made_in_another_folder_is_made_again(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "pip").write_text("#!/old/place/softmax-lab/.venv/bin/python3.11\n")
+    (venv / ".softmax-lab-installed").touch()  # newer than every input: "up to date"
+    result = subprocess.run(["make", "-n", "--no-print-directory", "venv", f"VENV={venv}"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.stdout.splitlines()[0] == (
+        f"{venv} was made in /old/place/softmax-lab/.venv, not here: making it again (about 2 minutes).")
+    assert "pip install" in result.stdout and "rm -rf" in result.stdout
+
+
+def test_a_venv_made_here_is_left_alone(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "pip").write_text(f"#!{venv}/bin/python3.11\n")
+    (venv / ".softmax-lab-installed").touch()
+    result = subprocess.run(["make", "-n", "--no-print-directory", "venv", f"VENV={venv}"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert "Nothing to be done" in result.stdout + result.stderr, result.stdout
+
+
 @pytest.mark.parametrize("source, installed", [
     ("ipython_kernel_config.py", "etc/ipython/ipython_kernel_config.py"),
     ("jupyter_lab_config.json", "etc/jupyter/jupyter_lab_config.json"),
@@ -129,6 +151,13 @@ def test_jupyterlab_fetches_no_news_updates_or_extension_listings():
     assert lab["check_for_updates_class"] == "jupyterlab.NeverCheckForUpdate"
     settings = json.loads((ROOT / "jupyter_config" / "overrides.json").read_text())
     assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+
+
+def test_jupyterlab_saves_widget_state_so_a_saved_notebook_shows_its_widgets():
+    import json
+
+    settings = json.loads((ROOT / "jupyter_config" / "overrides.json").read_text())
+    assert settings["@jupyter-widgets/jupyterlab-manager:plugin"]["saveState"] is True
 
 
 def test_kernels_from_this_environment_do_not_forward_c_level_output():
@@ -150,5 +179,7 @@ def test_make_lab_binds_to_loopback_with_auth_and_xsrf_left_on():
     command = next(line for line in result.stdout.splitlines() if "jupyter lab" in line)
     assert "--ServerApp.ip=127.0.0.1" in command
     assert "notebooks/00_start_here.ipynb" in command
+    # The address printed in the terminal opens lesson 00 too, not the Launcher.
+    assert "--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb" in command
     for weakening in ("token=''", 'token=""', "token= ", "disable_check_xsrf", "password=", "--ip=0.0.0.0"):
         assert weakening not in command
