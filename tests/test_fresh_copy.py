@@ -50,3 +50,22 @@ def test_unknown_lesson_number_says_which_exist():
         assert "00" in str(stop)
     else:
         raise AssertionError("expected a message naming the lessons")
+
+
+def test_without_git_history_it_says_so_and_changes_nothing(tmp_path, monkeypatch):
+    import pytest
+
+    notebooks = tmp_path / "notebooks"  # a folder downloaded as a ZIP: no .git
+    notebooks.mkdir()
+    lesson = notebooks / "06_exercises.ipynb"
+    lesson.write_text("a student's edited lesson")
+    monkeypatch.setattr(fresh_copy, "ROOT", tmp_path)
+    monkeypatch.setattr(fresh_copy, "NOTEBOOKS", notebooks)
+    monkeypatch.setattr(fresh_copy, "ASIDE", notebooks / "my_copies")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    with pytest.raises(SystemExit) as stopped:
+        fresh_copy.main(["6"])
+    assert str(stopped.value).startswith("No fresh copy of notebooks/06_exercises.ipynb: it comes "
+                                         "from the repository's git history, and here there is none")
+    assert lesson.read_text() == "a student's edited lesson"
+    assert not (notebooks / "my_copies").exists()

@@ -5,7 +5,8 @@
 The student's current notebook is first copied aside to
 ``notebooks/my_copies/<name>-<date>-<time>.ipynb`` (an existing copy is never
 overwritten), then the lesson is restored from the repository's last commit.
-Nothing is restored if the copy aside could not be made.
+Nothing is touched if the last commit's version cannot be read (no git history)
+or the copy aside could not be made.
 """
 
 from __future__ import annotations
@@ -43,11 +44,17 @@ def copy_aside(lesson: Path, now: datetime | None = None) -> Path:
     return target
 
 
-def restore(lesson: Path) -> None:
+def original_of(lesson: Path) -> bytes:
+    """The lesson as of the repository's last commit, or SystemExit saying why not."""
     relative = lesson.relative_to(ROOT).as_posix()
-    original = subprocess.run(["git", "show", f"HEAD:{relative}"], cwd=ROOT,
+    try:
+        return subprocess.run(["git", "show", f"HEAD:{relative}"], cwd=ROOT,
                               capture_output=True, check=True).stdout
-    lesson.write_bytes(original)
+    except (OSError, subprocess.CalledProcessError):
+        raise SystemExit(
+            f"No fresh copy of {relative}: it comes from the repository's git history, and "
+            "here there is none (no git, or a folder downloaded as a ZIP). Nothing was changed. "
+            "Clone the repository with git, or download the lesson again.") from None
 
 
 def main(argv: list[str]) -> int:
@@ -55,8 +62,9 @@ def main(argv: list[str]) -> int:
         print("Usage: make fresh-copy NB=01   (the lesson's number)")
         return 2
     lesson = find_lesson(argv[0])
+    original = original_of(lesson)  # before anything is touched
     saved = copy_aside(lesson)
-    restore(lesson)
+    lesson.write_bytes(original)
     print(f"Your copy is saved as {os.path.relpath(saved, ROOT)}; "
           f"{os.path.relpath(lesson, ROOT)} is the original again.")
     return 0
