@@ -27,6 +27,8 @@ help:
 	@echo "                every lesson from a fresh kernel, BENCH_RUNS=3 times: about 5 min)"
 	@echo "make slides     static Reveal.js decks in build/slides/"
 	@echo "make fresh-copy NB=01   a pristine copy of a lesson; your edited copy is saved aside first"
+	@echo "make unit / nbval / e2e   one part of make test;  make lock   re-pin requirements.txt"
+	@echo "make clean      remove build/ (screenshots, decks, test work)"
 
 # ---------------------------------------------------------------- set-up
 venv: $(STAMP)

@@ -38,11 +38,14 @@ def test_use_style_works_from_any_working_directory(tmp_path, monkeypatch):
         assert common.use_style() == ROOT / "deeplearning.mplstyle"
 
 
-def test_course_style_line_works_from_the_repository_root(monkeypatch):
-    monkeypatch.chdir(ROOT)
+@pytest.mark.parametrize("folder", ["", "notebooks"], ids=["repository root", "notebooks"])
+def test_course_style_line_works_where_kernels_start(monkeypatch, folder):
+    # Lesson kernels start in notebooks/, where a link points at the one style file.
+    monkeypatch.chdir(ROOT / folder)
     with mpl.rc_context():
         plt.style.use("./deeplearning.mplstyle")
         assert mpl.rcParams["axes.spines.top"] is False
+    assert (ROOT / folder / "deeplearning.mplstyle").resolve() == ROOT / "deeplearning.mplstyle"
 
 
 def test_importing_changes_no_global_state():
