@@ -115,6 +115,27 @@ PAINTED_FIGURES = """() => {
 }"""
 
 
+def saved_pictures(model: dict) -> int:
+    """ipympl canvases whose saved picture (_data_url) has something drawn on it."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    state = model["content"]["metadata"].get("widgets", {}).get(
+        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    painted = 0
+    for widget in state.values():
+        url = widget.get("state", {}).get("_data_url") or ""
+        if widget.get("model_name") != "MPLCanvasModel" or not url.startswith("data:image/png;base64,"):
+            continue
+        pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA"))
+        inked = (pixels[..., 3] > 0) & (pixels[..., :3].min(axis=2) < 230)
+        painted += bool(inked.mean() > 0.02)
+    return painted
+
+
 def expected_figures(path: Path) -> int:
     """ipympl canvases the notebook's outputs display (from its saved widget state).
 
@@ -260,9 +281,20 @@ def test_notebook_renders_runs_and_shows_no_errors_in_jupyterlab(page, lab_serve
     if expected:
         # A student saves the run notebook and opens it again another day: the
         # figures must come back as pictures, not "Error displaying widget".
-        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-        page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
-                               timeout=30_000)
+        # Each explorer sends its picture once its figure has been still for a
+        # moment; a save before that keeps the browser's copy, so save until
+        # the file holds every picture (10 s at most), as autosave would.
+        deadline = time.monotonic() + 10
+        while True:
+            page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+            page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
+                                   timeout=30_000)
+            painted_in_file = saved_pictures(lab_server.api("GET", f"/api/contents/notebooks/{path.name}"))
+            if painted_in_file >= expected or time.monotonic() > deadline:
+                break
+            page.wait_for_timeout(500)
+        assert painted_in_file >= expected, (
+            f"the saved file holds {painted_in_file} of {expected} figure pictures")
         lab_server.shut_down_kernels()
         open_notebook(page, lab_server, path.name)
         page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.node"
