@@ -20,7 +20,7 @@ build_four_class_model(output_activation)
     The lessons' network: 2 inputs -> Dense(25, relu) -> Dense(15, relu) ->
     Dense(4, output_activation), not yet compiled.
 
-Used by ``03_softmax_output_model`` and ``04_preferred_logits_model``; 05 uses
+Used by ``03_softmax_output_model`` and ``04_preferred_logits_model``; 06 uses
 ``make_blobs_dataset()``. Importing this module changes nothing and imports
 neither scikit-learn nor TensorFlow; the functions that need them import them
 when called.

@@ -57,7 +57,7 @@ def test_without_git_history_it_says_so_and_changes_nothing(tmp_path, monkeypatc
 
     notebooks = tmp_path / "notebooks"  # a folder downloaded as a ZIP: no .git
     notebooks.mkdir()
-    lesson = notebooks / "06_exercises.ipynb"
+    lesson = notebooks / "07_exercises.ipynb"
     lesson.write_text("a student's edited lesson")
     monkeypatch.setattr(fresh_copy, "ROOT", tmp_path)
     monkeypatch.setattr(fresh_copy, "NOTEBOOKS", notebooks)
@@ -65,7 +65,7 @@ def test_without_git_history_it_says_so_and_changes_nothing(tmp_path, monkeypatc
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     with pytest.raises(SystemExit) as stopped:
         fresh_copy.main(["6"])
-    assert str(stopped.value).startswith("No fresh copy of notebooks/06_exercises.ipynb: it comes "
+    assert str(stopped.value).startswith("No fresh copy of notebooks/07_exercises.ipynb: it comes "
                                          "from the repository's git history, and here there is none")
     assert lesson.read_text() == "a student's edited lesson"
     assert not (notebooks / "my_copies").exists()

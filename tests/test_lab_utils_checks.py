@@ -853,7 +853,7 @@ def test_importing_loads_neither_tensorflow_nor_matplotlib_and_changes_no_settin
 # collapsed "Show solution" block with the same lines.
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-EXERCISES = NOTEBOOKS / "06_exercises.ipynb"
+EXERCISES = NOTEBOOKS / "07_exercises.ipynb"
 START, END = "    ### START CODE HERE ###", "    ### END CODE HERE ###"
 CHECK_CALL = r"^passed = (check_\w+)\((\w+)\)$"
 EXPECTED_EXERCISES = {"my_softmax": "check_softmax",
