@@ -19,9 +19,18 @@ plot_loss_curves(ax, losses)
 build_four_class_model(output_activation)
     The lessons' network: 2 inputs -> Dense(25, relu) -> Dense(15, relu) ->
     Dense(4, output_activation), not yet compiled.
+plot_confidence_map(ax, model, X, y, outputs=...)
+    Shade the plane by the model's largest probability, data on top.
+loss_and_logit_gradient(logits, labels, to_outputs=None, traced=False)
+    Keras's sparse cross-entropy per example and its gradient with respect
+    to the logits, for logits sent to the loss directly or through a softmax.
+backend_nn_source(backend), crossentropy_source(backend),
+run_backend_crossentropy(backend, labels, probabilities)
+    One backend's nn.py and its sparse cross-entropy, as text, and that loss
+    run on NumPy arrays (the JAX and NumPy backends, without installing JAX).
 
-Used by ``03_softmax_output_model`` and ``04_preferred_logits_model``; 06 uses
-``make_blobs_dataset()``. Importing this module changes nothing and imports
+Used by ``03_softmax_output_model``, ``04_preferred_logits_model`` and
+``05_why_logits_are_exact``; 06 uses ``make_blobs_dataset()``. Importing this module changes nothing and imports
 neither scikit-learn nor TensorFlow; the functions that need them import them
 when called.
 """
@@ -29,6 +38,8 @@ when called.
 from __future__ import annotations
 
 import numpy as np
+
+from lab_utils_common import HelperTypeError, HelperValueError
 
 #: The centers of the four clusters, one ``[x0, x1]`` row per class.
 BLOB_CENTERS = ((-5.0, 2.0), (-2.0, -2.0), (1.0, 2.0), (5.0, -2.0))
@@ -328,3 +339,228 @@ def build_four_class_model(output_activation: str = "linear"):
             keras.layers.Dense(4, activation=output_activation),
         ]
     )
+
+
+def plot_confidence_map(ax, model, X, y, *, outputs: str = "probabilities", limits=None,
+                        resolution: int = 150):
+    """Shade the plane by the model's largest probability, with the data on top.
+
+    Each grid point gets the color of ``max_j a_j``, the probability of the
+    class the model would pick there: 0.25 (four classes, no preference) to
+    1.0 (certain). Far from the data a ReLU network's logits grow, so the
+    color goes to 1.0 there although no training point is near.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    model : Keras model
+        Anything with ``predict(points, verbose=0, batch_size=...)``.
+    X : (m, 2) array
+    y : (m,) int array
+    outputs : {"probabilities", "logits"}
+        What the model returns; logits go through a softmax first.
+    limits : (x0_min, x0_max, x1_min, x1_max), optional
+        The part of the plane to show; default: the data plus 1 on every side.
+    resolution : int
+        Grid points along each axis.
+
+    Returns
+    -------
+    (resolution, resolution) float array
+        The largest probability at each grid point (rows follow ``x1``).
+    """
+    X = _check_points(X)
+    y = _check_classes(y, len(X), len(CLASS_COLORS))
+    if outputs not in ("probabilities", "logits"):
+        raise HelperValueError(
+            f'outputs must be "probabilities" or "logits" (what the model returns); got {outputs!r}.'
+        )
+    if not hasattr(model, "predict"):
+        raise HelperTypeError("model must be a Keras model (something with a predict method).")
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
+        raise HelperValueError(f"resolution must be a whole number of at least 2, got {resolution!r}.")
+    if limits is None:
+        limits = (X[:, 0].min() - 1, X[:, 0].max() + 1, X[:, 1].min() - 1, X[:, 1].max() + 1)
+    limits = np.asarray(limits, dtype=float)
+    if limits.shape != (4,) or not (limits[0] < limits[1] and limits[2] < limits[3]):
+        raise HelperValueError(
+            "limits must be (x0_min, x0_max, x1_min, x1_max) with each minimum below its maximum; "
+            f"got {limits.tolist()}."
+        )
+    x0 = np.linspace(limits[0], limits[1], resolution)
+    x1 = np.linspace(limits[2], limits[3], resolution)
+    grid0, grid1 = np.meshgrid(x0, x1)
+    scores = np.asarray(model.predict(np.column_stack([grid0.ravel(), grid1.ravel()]),
+                                      verbose=0, batch_size=PREDICT_BATCH_SIZE), dtype=float)
+    if outputs == "logits":
+        shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+        scores = shifted / shifted.sum(axis=1, keepdims=True)
+    confidence = scores.max(axis=1).reshape(grid0.shape)
+    image = ax.imshow(confidence, origin="lower", extent=tuple(limits), aspect="auto",
+                      cmap="viridis", vmin=1 / scores.shape[1], vmax=1.0, zorder=0)
+    ax.figure.colorbar(image, ax=ax, label="largest probability")
+    plot_classes(ax, X, y, size=6, alpha=0.8, legend=False)
+    ax.set_xlim(limits[0], limits[1])
+    ax.set_ylim(limits[2], limits[3])
+    return confidence
+
+
+def loss_and_logit_gradient(logits, labels, to_outputs=None, *, traced: bool = False):
+    """Keras's sparse cross-entropy of each example and its gradient with respect to the logits.
+
+    With ``to_outputs=None`` the logits go to
+    ``SparseCategoricalCrossentropy(from_logits=True)``: the logits path.
+    Otherwise ``to_outputs(logits)`` turns them into probabilities first and
+    the default loss (``from_logits=False``) gets those: the probability path.
+    ``tf.GradientTape`` follows the computation back to the logits.
+
+    Parameters
+    ----------
+    logits : (m, N) array
+        One row of logits per example.
+    labels : (m,) int array
+        The true class of each example.
+    to_outputs : callable, optional
+        Maps the (m, N) logits tensor to (m, N) probabilities, for example
+        ``tf.nn.softmax`` or ``keras.layers.Softmax()``.
+    traced : bool
+        Run the computation inside ``tf.function``, as ``fit`` and
+        ``evaluate`` run a model, instead of eagerly.
+
+    Returns
+    -------
+    losses : (m,) float array
+        The loss of each example.
+    gradients : (m, N) float array, or None
+        dL/dz for each example (None when the outputs have no link back to
+        the logits, e.g. numbers copied into a new tensor). A gradient that
+        is -0.0 in floating point is returned as 0.0, so it prints as 0.
+    """
+    import keras
+    import tensorflow as tf
+
+    logits = np.asarray(logits, dtype=np.float32)
+    if logits.ndim != 2:
+        raise HelperValueError(f"logits must be an (m, N) array, one row per example; got shape {logits.shape}.")
+    labels = _check_classes(labels, len(logits), logits.shape[1])
+    if to_outputs is not None and not callable(to_outputs):
+        raise HelperTypeError("to_outputs must be a function such as tf.nn.softmax, or None for the logits path.")
+    loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=to_outputs is None, reduction=None)
+
+    def compute(z):
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            losses = loss_function(labels, z if to_outputs is None else to_outputs(z))
+        return losses, tape.gradient(losses, z)
+
+    if traced:
+        compute = tf.function(compute)
+    losses, gradients = compute(tf.constant(logits))
+    losses = np.asarray(losses, dtype=float).reshape(len(logits))
+    if gradients is None:
+        return losses, None
+    return losses, np.asarray(gradients, dtype=float) + 0.0
+
+
+#: Keras backends whose loss code ``crossentropy_source`` reads.
+KERAS_BACKENDS = ("tensorflow", "jax", "torch", "numpy")
+
+
+def _backend_nn_file(backend: str):
+    from pathlib import Path
+
+    import keras
+
+    if backend not in KERAS_BACKENDS:
+        raise HelperValueError(f"backend must be one of {', '.join(KERAS_BACKENDS)}; got {backend!r}.")
+    return Path(keras.__file__).parent / "src" / "backend" / backend / "nn.py"
+
+
+def backend_nn_source(backend: str) -> str:
+    """The whole text of ``keras/src/backend/<backend>/nn.py`` in the installed Keras.
+
+    Parameters
+    ----------
+    backend : {"tensorflow", "jax", "torch", "numpy"}
+
+    Returns
+    -------
+    str
+    """
+    return _backend_nn_file(backend).read_text(encoding="utf-8")
+
+
+def crossentropy_source(backend: str, name: str = "sparse_categorical_crossentropy") -> str:
+    """The text of one Keras backend's loss function, read from the installed Keras.
+
+    Parameters
+    ----------
+    backend : {"tensorflow", "jax", "torch", "numpy"}
+    name : str
+        The function in ``keras/src/backend/<backend>/nn.py``.
+
+    Returns
+    -------
+    str
+        The function's source, exactly as installed.
+    """
+    import ast
+
+    path = _backend_nn_file(backend)
+    text = backend_nn_source(backend)
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return ast.get_source_segment(text, node)
+    raise HelperValueError(f"{path.name} of the {backend} backend has no function {name!r}.")
+
+
+def run_backend_crossentropy(backend: str, labels, probabilities):
+    """Run the JAX or NumPy backend's own sparse cross-entropy on NumPy arrays.
+
+    The function's text is read from the installed Keras
+    (``crossentropy_source``) and executed with NumPy standing in for the
+    array library: ``jnp`` is NumPy and ``jnn.one_hot`` / ``one_hot`` build
+    one-hot rows. Every line of the backend's code runs as written, so the
+    result shows what that backend computes for bare probabilities
+    (``from_logits=False``) without installing JAX.
+
+    Parameters
+    ----------
+    backend : {"jax", "numpy"}
+    labels : (m,) int array
+    probabilities : (m, N) array
+        Rows of probabilities, e.g. the output of a softmax.
+
+    Returns
+    -------
+    (m,) float32 array
+        The loss of each example.
+    """
+    from types import SimpleNamespace
+
+    import keras
+
+    if backend not in ("jax", "numpy"):
+        raise HelperValueError(
+            f'backend must be "jax" or "numpy" (their loss code runs on NumPy arrays); got {backend!r}.'
+        )
+    probabilities = np.asarray(probabilities, dtype=np.float32)
+    if probabilities.ndim != 2:
+        raise HelperValueError(
+            f"probabilities must be an (m, N) array, one row per example; got shape {probabilities.shape}."
+        )
+    labels = _check_classes(labels, len(probabilities), probabilities.shape[1])
+
+    def one_hot(target, num_classes, axis=-1):
+        return np.moveaxis(np.eye(num_classes, dtype=np.float32)[target], -1, axis)
+
+    namespace = {
+        "np": np,
+        "jnp": np,
+        "jnn": SimpleNamespace(one_hot=one_hot),
+        "one_hot": one_hot,
+        "backend": SimpleNamespace(epsilon=keras.config.epsilon),
+    }
+    exec(crossentropy_source(backend), namespace)  # defines sparse_categorical_crossentropy
+    losses = namespace["sparse_categorical_crossentropy"](labels, probabilities, from_logits=False)
+    return np.asarray(losses)

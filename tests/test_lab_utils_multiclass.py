@@ -286,3 +286,83 @@ def test_notebook_04_retrains_exactly_the_model_notebook_03_trained():
     lesson_04 = [(m[0], m[1]) for m in _stored_epoch_losses("04_preferred_logits_model.ipynb", "softmax_model = build")]
     assert len(lesson_03) == 10
     assert lesson_04 == lesson_03
+
+
+# --- confidence map, loss paths, backends ---------------------------------------
+
+
+class _NearestCenterModel:
+    """Anything with predict(points, verbose=..., batch_size=...): nearest-center scores."""
+
+    def predict(self, points, verbose=0, batch_size=None):
+        return nearest_center_scores(np.asarray(points))
+
+
+def test_plot_confidence_map_is_a_softmax_maximum_between_one_quarter_and_one(ax):
+    X, y = mc.make_blobs_dataset(n_samples=200)
+    confidence = mc.plot_confidence_map(ax, _NearestCenterModel(), X, y, outputs="logits",
+                                        limits=(-30, 30, -20, 20), resolution=21)
+    assert confidence.shape == (21, 21)
+    assert np.all(confidence >= 0.25) and np.all(confidence <= 1.0)
+    assert confidence.max() > 0.999       # far out, one squared distance is much the smallest
+    assert confidence.min() < 0.6         # on the borders between classes, undecided
+
+
+def test_plot_confidence_map_explains_bad_arguments(ax):
+    X, y = mc.make_blobs_dataset(n_samples=40)
+    with pytest.raises(ValueError, match="logits"):
+        mc.plot_confidence_map(ax, _NearestCenterModel(), X, y, outputs="scores")
+    with pytest.raises(TypeError, match="predict"):
+        mc.plot_confidence_map(ax, nearest_center_scores, X, y)
+    with pytest.raises(ValueError, match="minimum below its maximum"):
+        mc.plot_confidence_map(ax, _NearestCenterModel(), X, y, limits=(5, -5, 0, 1))
+
+
+def test_loss_and_logit_gradient_is_exact_from_logits_and_capped_from_bare_probabilities():
+    import tensorflow as tf
+
+    logits = np.array([[40.0, 0.0, 0.0, -40.0], [1.0, 2.0, 0.5, 3.0]])
+    labels = np.array([3, 3])
+    losses, gradients = mc.loss_and_logit_gradient(logits, labels)
+    assert losses[0] == pytest.approx(80.0, abs=1e-3)
+    assert gradients[0, 3] == pytest.approx(-1.0, abs=1e-6)
+    expected = np.exp(logits[1]) / np.exp(logits[1]).sum()
+    np.testing.assert_allclose(gradients[1], expected - np.eye(4)[3], atol=1e-6)
+    capped, capped_gradients = mc.loss_and_logit_gradient(logits, labels, tf.nn.softmax)
+    assert capped[0] == pytest.approx(-np.log(1e-7), abs=1e-3)
+    assert np.all(capped_gradients[0] == 0.0) and not np.any(np.signbit(capped_gradients[0]))
+    traced, _ = mc.loss_and_logit_gradient(logits, labels, tf.nn.softmax, traced=True)
+    assert traced[0] == pytest.approx(80.0, abs=1e-3)
+
+
+def test_loss_and_logit_gradient_explains_bad_arguments():
+    with pytest.raises(ValueError, match=r"\(m, N\)"):
+        mc.loss_and_logit_gradient([1.0, 2.0], [0])
+    with pytest.raises(ValueError, match="class numbers"):
+        mc.loss_and_logit_gradient([[1.0, 2.0]], [5])
+    with pytest.raises(TypeError, match="to_outputs"):
+        mc.loss_and_logit_gradient([[1.0, 2.0]], [0], to_outputs="softmax")
+
+
+def test_only_the_tensorflow_backend_source_holds_the_logits_recovery():
+    counts = {b: mc.backend_nn_source(b).count("_keras_logits") for b in mc.KERAS_BACKENDS}
+    assert counts["tensorflow"] > 0
+    assert counts["jax"] == counts["torch"] == counts["numpy"] == 0
+    assert "def sparse_categorical_crossentropy" in mc.crossentropy_source("jax")
+
+
+@pytest.mark.parametrize("backend", ["jax", "numpy"])
+def test_backend_crossentropy_caps_bare_probabilities_and_renormalises_rows(backend):
+    probabilities = np.array([[1.0, 4e-18, 4e-18, 1.8e-35], [0.1, 0.1, 0.1, 0.1]], dtype=np.float32)
+    losses = mc.run_backend_crossentropy(backend, [3, 0], probabilities)
+    assert losses[0] == pytest.approx(-np.log(1e-7), abs=1e-3)
+    assert losses[1] == pytest.approx(np.log(4.0), abs=1e-5)
+
+
+def test_backend_crossentropy_explains_bad_arguments():
+    with pytest.raises(ValueError, match="jax"):
+        mc.run_backend_crossentropy("tensorflow", [0], [[1.0, 0.0]])
+    with pytest.raises(ValueError, match="one of"):
+        mc.crossentropy_source("mxnet")
+    with pytest.raises(ValueError, match=r"\(m, N\)"):
+        mc.run_backend_crossentropy("jax", [0], [1.0, 0.0])
