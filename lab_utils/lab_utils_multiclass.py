@@ -132,6 +132,11 @@ def _check_classes(y, m: int, n_classes: int):
     return y.astype(int)
 
 
+def _check_resolution(resolution):
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
+        raise HelperValueError(f"resolution must be a whole number of at least 2, got {resolution!r}.")
+
+
 def plot_classes(ax, X, y, *, size: float = 12, alpha: float = 0.7, legend: bool = True):
     """Scatter points in the plane, one color and marker per class.
 
@@ -241,8 +246,7 @@ def plot_decision_regions(ax, model, X, y, *, resolution: int = 200, margin: flo
 
     X = _check_points(X)
     y = _check_classes(y, len(X), len(CLASS_COLORS))
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
-        raise ValueError(f"resolution must be a whole number of at least 2, got {resolution!r}.")
+    _check_resolution(resolution)
     x0 = np.linspace(X[:, 0].min() - margin, X[:, 0].max() + margin, resolution)
     x1 = np.linspace(X[:, 1].min() - margin, X[:, 1].max() + margin, resolution)
     grid0, grid1 = np.meshgrid(x0, x1)
@@ -377,8 +381,7 @@ def plot_confidence_map(ax, model, X, y, *, outputs: str = "probabilities", limi
         )
     if not hasattr(model, "predict"):
         raise HelperTypeError("model must be a Keras model (something with a predict method).")
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
-        raise HelperValueError(f"resolution must be a whole number of at least 2, got {resolution!r}.")
+    _check_resolution(resolution)
     if limits is None:
         limits = (X[:, 0].min() - 1, X[:, 0].max() + 1, X[:, 1].min() - 1, X[:, 1].max() + 1)
     limits = np.asarray(limits, dtype=float)
