@@ -64,7 +64,7 @@ def test_without_git_history_it_says_so_and_changes_nothing(tmp_path, monkeypatc
     monkeypatch.setattr(fresh_copy, "ASIDE", notebooks / "my_copies")
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     with pytest.raises(SystemExit) as stopped:
-        fresh_copy.main(["6"])
+        fresh_copy.main(["7"])
     assert str(stopped.value).startswith("No fresh copy of notebooks/07_exercises.ipynb: it comes "
                                          "from the repository's git history, and here there is none")
     assert lesson.read_text() == "a student's edited lesson"
