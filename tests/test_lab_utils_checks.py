@@ -283,6 +283,35 @@ def uniform(z):
     return np.full(np.shape(z), 1 / np.shape(z)[-1])
 
 
+def sums_over_the_whole_batch_after_the_row_max(z):
+    exponentials = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return exponentials / np.sum(exponentials)
+
+
+def softmin(z):
+    exponentials = np.exp(-(z - np.min(z, axis=-1, keepdims=True)))
+    return exponentials / np.sum(exponentials, axis=-1, keepdims=True)
+
+
+def clipped_logits(z):
+    clipped = np.clip(z, -2.0, 2.0)
+    exponentials = np.exp(clipped - np.max(clipped, axis=-1, keepdims=True))
+    return exponentials / np.sum(exponentials, axis=-1, keepdims=True)
+
+
+def raises_its_own_error(z):
+    raise ValueError("I am not finished")
+
+
+def softmax_minus_a_tenth(z):
+    exponentials = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return exponentials / np.sum(exponentials, axis=-1, keepdims=True) - 0.1
+
+
+def still_the_placeholder(*arguments):
+    raise NotImplementedError()
+
+
 def stable_softmax_for_one_example_only(z):
     exponentials = np.exp(z - np.max(z))
     return exponentials / np.sum(exponentials)
@@ -339,6 +368,10 @@ SOFTMAX_MISTAKES = [
     ("other_divisor", divided_by_sum_of_logits),
     ("no_exponential", without_exponential),
     ("sigmoid", sigmoid),
+    ("softmin", softmin),
+    ("probabilities_not_softmax", clipped_logits),
+    ("raised", raises_its_own_error),
+    ("wrong_values", softmax_minus_a_tenth),
     ("modified_input", subtracts_max_in_place),
     ("modified_input", exponentiates_in_place),
     ("wrong_shape", returns_a_row),
@@ -346,12 +379,12 @@ SOFTMAX_MISTAKES = [
     ("returned_none", forgets_to_return),
     ("not_numbers", returns_text),
     ("not_numbers", returns_a_dict),
-    ("raised", has_a_typo),
+    ("raised_name", has_a_typo),
     ("raised_arguments", takes_two_arguments),
     ("raised", calls_its_helper_wrongly),
     ("raised_integer", tensorflow_without_a_cast),
     ("wrong_values", returns_the_logits),
-    ("wrong_values", uniform),
+    ("probabilities_not_softmax", uniform),
 ]
 
 STABLE_SOFTMAX_MISTAKES = [
@@ -359,7 +392,8 @@ STABLE_SOFTMAX_MISTAKES = [
     ("overflow", softmax_as_in_the_course),
     ("overflow", subtracts_the_minimum),
     ("wrong_axis", sums_down_columns),
-    ("wrong_axis", stable_softmax_for_one_example_only),
+    ("batch_sum", stable_softmax_for_one_example_only),
+    ("batch_sum", sums_over_the_whole_batch_after_the_row_max),
     ("max_wrong_axis", subtracts_max_of_the_batch),
     ("max_wrong_axis", subtracts_max_of_each_column),
     ("raised_broadcast", forgets_keepdims),
@@ -513,11 +547,11 @@ CROSS_ENTROPY_MISTAKES = [
     ("cost_not_losses", mean_of_the_batch),
     ("cost_not_losses", sum_of_the_batch),
     ("all_pairs", every_target_for_every_row),
-    ("wrong_shape_loss", wrapped_in_a_list),
+    ("array_not_number", wrapped_in_a_list),
     ("modified_input", replaces_zeros_in_place),
     ("returned_none", loss_forgets_to_return),
     ("not_numbers", loss_as_text),
-    ("raised", loss_with_a_typo),
+    ("raised_name", loss_with_a_typo),
     ("raised_arguments", loss_of_one_argument),
     ("wrong_values_loss", doubled_loss),
     ("raised_argument_order", arguments_swapped),
@@ -602,6 +636,21 @@ def every_target_for_every_row_from_logits(logits, target_class):
     return -log_probabilities[:, target_class]
 
 
+def target_logit_not_shifted(logits, target_class):
+    shifted = logits - np.max(logits, axis=-1, keepdims=True)
+    return -(pick(logits, target_class) - np.log(np.sum(np.exp(shifted), axis=-1)))
+
+
+def log_sum_exp_over_the_whole_batch(logits, target_class):
+    shifted = logits - np.max(logits, axis=-1, keepdims=True)
+    return -pick(shifted - np.log(np.sum(np.exp(shifted))), target_class)
+
+
+def losses_as_a_column(logits, target_class):
+    losses = -pick(log_softmax(logits), target_class)
+    return losses[:, np.newaxis] if np.ndim(losses) == 1 else losses
+
+
 def loss_from_logits_wrapped_in_a_list(logits, target_class):
     return [-pick(log_softmax(logits), target_class)]
 
@@ -609,8 +658,8 @@ def loss_from_logits_wrapped_in_a_list(logits, target_class):
 FROM_LOGITS_MISTAKES = [
     ("logits_as_probabilities", logits_as_probabilities),
     ("sigmoid", sigmoid_loss),
-    ("overflow", log_of_naive_softmax),
-    ("overflow", log_sum_exp_without_max),
+    ("loss_overflow", log_of_naive_softmax),
+    ("loss_overflow", log_sum_exp_without_max),
     ("underflow", log_of_stable_softmax),
     ("underflow", log_of_clipped_softmax),
     ("max_wrong_axis", log_sum_exp_with_max_of_the_batch),
@@ -629,8 +678,11 @@ FROM_LOGITS_MISTAKES = [
         ("one_number_per_class", log_of_every_class),
     ]],
     ("cost_not_losses", mean_loss_from_logits),
+    ("unshifted_target_logit", target_logit_not_shifted),
+    ("batch_logsumexp", log_sum_exp_over_the_whole_batch),
+    ("wrong_shape_loss", losses_as_a_column),
     ("all_pairs", every_target_for_every_row_from_logits),
-    ("wrong_shape_loss", loss_from_logits_wrapped_in_a_list),
+    ("array_not_number", loss_from_logits_wrapped_in_a_list),
     ("raised_argument_order", from_logits_arguments_swapped),
 ]
 
@@ -658,8 +710,18 @@ def test_each_mistake_gets_exactly_its_own_hint(checker, mistake, implementation
         assert other not in report.message
 
 
+@pytest.mark.parametrize("checker", RUNNERS)
+def test_an_untouched_placeholder_gets_one_line_saying_what_to_write_first(checker):
+    report = RUNNERS[checker](still_the_placeholder)
+    assert not report.passed and report.mistake == "not_done"
+    assert report.message == report.headline and "\n" not in report.message
+    assert report.message.startswith("Not done yet: still_the_placeholder still raises NotImplementedError.")
+    assert checks.FIRST_STEPS[checker] in report.message
+    assert "Traceback" not in report.message and "passed" not in report.message
+
+
 def test_every_hint_is_reached_by_some_wrong_implementation():
-    reached = {mistake for _, mistake, _ in MISTAKES} | {"not_a_function"}
+    reached = {mistake for _, mistake, _ in MISTAKES} | {"not_a_function", "not_done"}
     assert reached == set(HINTS)
 
 
