@@ -1,4 +1,4 @@
-"""Checkers for the exercises in notebook 06: instant, mistake-specific feedback.
+"""Checkers for the exercises in notebook 07: instant, mistake-specific feedback.
 
 What is here
 ------------
@@ -42,8 +42,16 @@ run_cross_entropy_checks(fn), run_cross_entropy_from_logits_checks(fn)
     for instructors who grade.
 HINTS
     Every hint a checker can give, by mistake name.
+points(passed, out_of)
+    The last line of a graded checker cell: ``out_of`` points when the checks
+    passed, else 0 (nbgrader's autograde scores the cell by this number).
 
-Used by ``notebooks/06_exercises.ipynb``. Importing this module changes
+A function that still holds nbgrader's placeholder, ``raise
+NotImplementedError()``, gets one line, "Not done yet: ... starting with ...",
+and no hint or traceback.
+
+Used by ``notebooks/07_exercises.ipynb`` and the graded cells of its nbgrader source
+(``instructor/source/exercises/07_exercises.ipynb``). Importing this module changes
 nothing and loads neither TensorFlow nor matplotlib.
 """
 
