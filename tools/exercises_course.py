@@ -86,24 +86,39 @@ def write_student_notebook(release: Path) -> None:
 # ------------------------------------------------------------------ grading
 
 
-def _collect(submissions: Path, course: Path) -> dict[str, str]:
-    """Copy valid submissions into the course; return {student_id: problem} for the others."""
-    problems = {}
+def _read_submissions(submissions: Path) -> dict[str, bytes | str]:
+    """{student_id: the notebook's bytes, or a sentence saying why there is none}.
+
+    A student's notebook is DIR/<student_id>/07_exercises.ipynb, or
+    DIR/<student_id>/exercises/07_exercises.ipynb as `nbgrader collect` leaves it.
+    """
+    found = {}
     for folder in sorted(p for p in submissions.iterdir() if p.is_dir()):
-        student_id = folder.name
-        path = folder / NOTEBOOK
-        if not path.exists():
-            problems[student_id] = f"no {NOTEBOOK} in {folder}"
+        for path in (folder / NOTEBOOK, folder / ASSIGNMENT / NOTEBOOK):
+            if path.exists():
+                found[folder.name] = path.read_bytes()
+                break
+        else:
+            found[folder.name] = f"no {NOTEBOOK} in {folder}"
+    return found
+
+
+def _collect(handed_in: dict[str, bytes | str], course: Path) -> dict[str, str]:
+    """Write valid submissions into the course; return {student_id: problem} for the others."""
+    problems = {}
+    for student_id, content in handed_in.items():
+        if isinstance(content, str):
+            problems[student_id] = content
             continue
         try:
-            nbformat.validate(nbformat.read(path, as_version=4))
+            nbformat.validate(nbformat.reads(content.decode("utf-8"), as_version=4))
         except Exception as error:  # JSON or notebook-format error: one line, score 0
             first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
             problems[student_id] = f"not a valid notebook ({first_line[:120]})"
             continue
         destination = course / "submitted" / student_id / ASSIGNMENT
         destination.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, destination / NOTEBOOK)
+        (destination / NOTEBOOK).write_bytes(content)
     return problems
 
 
@@ -142,9 +157,10 @@ def autograde(submissions: Path, course: Path, grades: Path, timeout: int | None
         return 2
     if not (course / "release" / ASSIGNMENT / NOTEBOOK).exists():
         assignment(course)
+    handed_in = _read_submissions(submissions)  # before clearing: DIR may be build/course/submitted
     for step in ("submitted", "autograded", "feedback"):
         shutil.rmtree(course / step, ignore_errors=True)
-    problems = _collect(submissions, course)
+    problems = _collect(handed_in, course)
     for student_id in problems:  # in the gradebook, so the export lists them with 0
         _nbgrader(course, "db", "student", "add", student_id)
     status = 0
@@ -166,8 +182,7 @@ def autograde(submissions: Path, course: Path, grades: Path, timeout: int | None
         sys.stderr.write(exported.stdout[-3000:] + exported.stderr[-3000:])
         print(f"nbgrader export failed (exit {exported.returncode}).")
         status = status or exported.returncode
-    for folder in sorted(p for p in submissions.iterdir() if p.is_dir()):
-        student_id = folder.name
+    for student_id in handed_in:
         if student_id in problems:
             print(f"{student_id}: 0 points: {problems[student_id]}.")
             continue
