@@ -31,3 +31,7 @@ c.TagRemovePreprocessor.remove_cell_tags = {"worked-solution"}
 c.Execute.timeout = 30
 # Students who hand in are added to the gradebook as they come.
 c.Autograde.create_student = True
+# A submission whose graded cell was deleted gets the instructor's cell back
+# (nbgrader marks it in the feedback), so the deletion costs nothing by itself:
+# the restored cell scores what the student's function earns.
+c.OverwriteCells.add_missing_cells = True

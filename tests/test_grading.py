@@ -120,7 +120,7 @@ def test_an_untouched_release_gets_0_and_not_done_lines(graded_class):
 @pytest.mark.parametrize("student_id, expected, line", [
     ("raises", 10.0, "raises: 10 of 10 points"),
     ("loops_forever", 8.0, "ex1_checks timed out: 0 of 2"),
-    ("deletes_a_test_cell", 8.0, "deletes_a_test_cell: 8 of 10 points"),
+    ("deletes_a_test_cell", 10.0, "deletes_a_test_cell: 10 of 10 points (ex3_checks was deleted and put back)"),
     ("not_json", 0.0, "not_json: 0 points: not a valid notebook"),
 ])
 def test_a_bad_submission_costs_only_what_it_broke_with_one_line(graded_class, student_id, expected, line):

@@ -111,30 +111,47 @@ def _collect(handed_in: dict[str, bytes | str], course: Path) -> dict[str, str]:
             problems[student_id] = content
             continue
         try:
-            nbformat.validate(nbformat.reads(content.decode("utf-8"), as_version=4))
+            notebook = nbformat.reads(content.decode("utf-8"), as_version=4)
+            nbformat.validate(notebook)
         except Exception as error:  # JSON or notebook-format error: one line, score 0
             first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
             problems[student_id] = f"not a valid notebook ({first_line[:120]})"
             continue
+        kept = {c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells}
+        deleted = sorted(set(_graded_cells(course)) - kept)
+        if deleted:
+            DELETED[student_id] = deleted
         destination = course / "submitted" / student_id / ASSIGNMENT
         destination.mkdir(parents=True, exist_ok=True)
         (destination / NOTEBOOK).write_bytes(content)
     return problems
 
 
+# {student_id: graded cells the submission had deleted (nbgrader puts them back)}
+DELETED: dict[str, list[str]] = {}
+
+
+def _graded_cells(course: Path) -> dict[str, float]:
+    """{grade_id: points} of the release's graded cells."""
+    from nbgrader.utils import is_grade
+
+    release = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    return {c.metadata.nbgrader.grade_id: float(c.metadata.nbgrader.points)
+            for c in release.cells if is_grade(c)}
+
+
 def _cell_report(course: Path, student_id: str) -> tuple[float, float, list[str]]:
     """(score, max score, notes on the graded cells that lost points)."""
     from nbgrader.utils import determine_grade, is_grade
 
-    source = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    expected = {c.metadata.nbgrader.grade_id: float(c.metadata.nbgrader.points)
-                for c in source.cells if is_grade(c)}
+    expected = _graded_cells(course)
     graded = course / "autograded" / student_id / ASSIGNMENT / NOTEBOOK
     if not graded.exists():
         return 0.0, sum(expected.values()), ["not graded"]
     notebook = nbformat.read(graded, as_version=4)
     found = {c.metadata.nbgrader.grade_id: c for c in notebook.cells if is_grade(c)}
-    score, notes = 0.0, []
+    score = 0.0
+    notes = [f"{grade_id} was deleted and put back" for grade_id in DELETED.get(student_id, [])]
     for grade_id, most in expected.items():
         cell = found.get(grade_id)
         if cell is None:
@@ -144,9 +161,9 @@ def _cell_report(course: Path, student_id: str) -> tuple[float, float, list[str]
         score += earned or 0.0
         if (earned or 0.0) < most:
             errors = [o for o in cell.outputs if o.output_type == "error"]
-            why = (f"{errors[0].ename}" if errors else "checks failed")
-            if errors and errors[0].ename == "CellTimeoutError":
-                why = "timed out"
+            why = errors[0].ename if errors else "checks failed"
+            if any(e.ename in ("CellTimeoutError", "KeyboardInterrupt") for e in errors):
+                why = "timed out"  # nbgrader interrupts a cell after Execute.timeout
             notes.append(f"{grade_id} {why}: 0 of {most:g}")
     return score, sum(expected.values()), notes
 
