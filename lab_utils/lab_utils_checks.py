@@ -42,6 +42,9 @@ run_cross_entropy_checks(fn), run_cross_entropy_from_logits_checks(fn)
     for instructors who grade.
 HINTS
     Every hint a checker can give, by mistake name.
+diagnose_softmax_output(output, z)
+    The same diagnosis for one softmax output already computed: the key of
+    the mistake in HINTS, or None. Lesson 01's explorer names mistakes with it.
 points(passed, out_of)
     The last line of a graded checker cell: ``out_of`` points when the checks
     passed, else 0 (nbgrader's autograde scores the cell by this number).
@@ -77,6 +80,7 @@ __all__ = [
     "run_stable_softmax_checks",
     "run_cross_entropy_checks",
     "run_cross_entropy_from_logits_checks",
+    "diagnose_softmax_output",
     "points",
 ]
 
@@ -548,6 +552,8 @@ def _as_numbers(result):
     if isinstance(result, (str, bytes, dict, set)):
         return None
     try:
+        if np.iscomplexobj(result):
+            return None
         if hasattr(result, "numpy") and callable(result.numpy):  # a TensorFlow tensor
             result = result.numpy()
         if isinstance(result, np.ndarray) and result.dtype.kind not in "biuf":
@@ -964,6 +970,55 @@ def _cross_entropy_from_logits_cases() -> list[_Case]:
              [0, 1, 1], if_not_finite="max_wrong_axis"),
         case("a batch of one example, shape (1, 3)", [[1.0, -2.0, 0.5]], [2]),
     ]
+
+
+# --------------------------------------------------------------------------
+# One diagnosis for every lesson
+
+
+def diagnose_softmax_output(output, z, changed_input: bool = False) -> str | None:
+    """Which mistake a softmax's ``output`` for the logits ``z`` shows.
+
+    The same look-alikes, tolerances and hints as ``check_softmax`` and
+    ``check_stable_softmax``, for one output already computed (lesson 01's
+    explorer calls this, through ``lab_utils_softmax.check_softmax_output``).
+
+    Parameters
+    ----------
+    output : object
+        What a softmax function returned for ``z``.
+    z : (N,) or (m, N) array_like
+        The logits it was given.
+    changed_input : bool
+        Whether the function changed the array it was given.
+
+    Returns
+    -------
+    str or None
+        A key of ``HINTS``, or None when ``output`` is the softmax of ``z``.
+    """
+    z = np.asarray(z, dtype=float)
+    look_alikes = _batch_softmax_look_alikes() if z.ndim == 2 else _basic_softmax_look_alikes()
+    with _quiet():
+        case = _softmax_case("the logits given", z, tuple(look_alikes),
+                             if_not_finite="overflow" if np.max(np.abs(z)) > 88 else None)
+        if output is None:
+            return "returned_none"
+        got = _as_numbers(output)
+        if got is None:
+            return "not_numbers"
+        if got.shape != case.expected.shape:
+            mistake = next((key for key, matches in case.look_alikes if matches(got, case.arguments)),
+                           "wrong_shape")
+            return "single_number" if mistake == "wrong_shape" and got.ndim == 0 else mistake
+        if not np.allclose(got, case.expected, rtol=RTOL, atol=ATOL):
+            if case.if_not_finite and not np.all(np.isfinite(got)):
+                return case.if_not_finite
+            mistake = next((key for key, matches in case.look_alikes if matches(got, case.arguments)),
+                           "wrong_values")
+            return "probabilities_not_softmax" if (mistake == "wrong_values"
+                                                   and _are_probabilities(got)) else mistake
+    return "modified_input" if changed_input else None
 
 
 # --------------------------------------------------------------------------
