@@ -115,10 +115,12 @@ def test_an_untouched_release_gets_0_and_not_done_lines(graded_class):
     assert score(rows, "untouched") == (0.0, 10.0)
     feedback = (course / "feedback" / "untouched" / "exercises" / "07_exercises.html").read_text()
     assert feedback.count("Not done yet:") == 4 and "Traceback (most recent call last)" not in feedback
+    line = next(x for x in graded_class[0].stdout.splitlines() if x.startswith("untouched:"))
+    assert line.count("not done yet: 0 of") == 4, line
 
 
 @pytest.mark.parametrize("student_id, expected, line", [
-    ("raises", 10.0, "raises: 10 of 10 points"),
+    ("raises", 10.0, "raises: 10 of 10 points (a cell of theirs raised RuntimeError, graded cells still ran)"),
     ("loops_forever", 8.0, "ex1_checks timed out: 0 of 2"),
     ("deletes_a_test_cell", 10.0, "deletes_a_test_cell: 10 of 10 points (ex3_checks was deleted and put back)"),
     ("not_json", 0.0, "not_json: 0 points: not a valid notebook"),

@@ -115,7 +115,7 @@ def _collect(handed_in: dict[str, bytes | str], course: Path) -> dict[str, str]:
             nbformat.validate(notebook)
         except Exception as error:  # JSON or notebook-format error: one line, score 0
             first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            problems[student_id] = f"not a valid notebook ({first_line[:120]})"
+            problems[student_id] = f"not a valid notebook ({first_line.split(':')[0][:80]})"
             continue
         kept = {c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells}
         deleted = sorted(set(_graded_cells(course)) - kept)
@@ -161,10 +161,18 @@ def _cell_report(course: Path, student_id: str) -> tuple[float, float, list[str]
         score += earned or 0.0
         if (earned or 0.0) < most:
             errors = [o for o in cell.outputs if o.output_type == "error"]
-            why = errors[0].ename if errors else "checks failed"
+            shown = " ".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs
+                             if o.output_type == "display_data")
+            why = errors[0].ename if errors else (
+                "not done yet" if shown.startswith("Not done yet") else "checks failed")
             if any(e.ename in ("CellTimeoutError", "KeyboardInterrupt") for e in errors):
                 why = "timed out"  # nbgrader interrupts a cell after Execute.timeout
             notes.append(f"{grade_id} {why}: 0 of {most:g}")
+    for cell in notebook.cells:  # errors outside the graded cells cost nothing, but are named
+        if cell.cell_type == "code" and not is_grade(cell):
+            for output in cell.outputs:
+                if output.output_type == "error" and output.ename not in ("NotImplementedError",):
+                    notes.append(f"a cell of theirs raised {output.ename}, graded cells still ran")
     return score, sum(expected.values()), notes
 
 
