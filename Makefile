@@ -15,7 +15,7 @@ OPEN_START := --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb noteb
 # Jupyter refuses to run as root unless told; containers and CI run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock clean
+.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock clean assignment autograde
 
 help:
 	@echo "make lab        set up .venv if needed, then start JupyterLab on notebooks/00_start_here.ipynb"
@@ -27,6 +27,8 @@ help:
 	@echo "                every lesson from a fresh kernel, BENCH_RUNS=3 times: about 5 min)"
 	@echo "make slides     static Reveal.js decks in build/slides/"
 	@echo "make fresh-copy NB=01   a pristine copy of a lesson; your edited copy is saved aside first"
+	@echo "make assignment           instructors: nbgrader's student version of 07 in build/course/release/"
+	@echo "make autograde SUBMISSIONS=DIR   grade DIR/<student_id>/07_exercises.ipynb: build/grades.csv + feedback"
 	@echo "make unit / nbval / e2e   one part of make test;  make lock   re-pin requirements.txt"
 	@echo "make clean      remove build/ (screenshots, decks, test work)"
 
@@ -70,6 +72,14 @@ doctor: $(STAMP)
 
 fresh-copy: $(STAMP)
 	@$(PY) tools/fresh_copy.py $(NB)
+
+# ---------------------------------------------------------------- instructors
+# nbgrader runs in a copy of instructor/ under build/course (git-ignored).
+assignment: $(STAMP)
+	$(PY) tools/exercises_course.py assignment
+
+autograde: $(STAMP)
+	$(PY) tools/exercises_course.py autograde "$(SUBMISSIONS)"
 
 # ---------------------------------------------------------------- tests
 test: $(STAMP) chromium unit-and-notebooks e2e

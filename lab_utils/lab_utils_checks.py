@@ -1,4 +1,4 @@
-"""Checkers for the exercises in notebook 06: instant, mistake-specific feedback.
+"""Checkers for the exercises in notebook 07: instant, mistake-specific feedback.
 
 What is here
 ------------
@@ -42,8 +42,19 @@ run_cross_entropy_checks(fn), run_cross_entropy_from_logits_checks(fn)
     for instructors who grade.
 HINTS
     Every hint a checker can give, by mistake name.
+diagnose_softmax_output(output, z)
+    The same diagnosis for one softmax output already computed: the key of
+    the mistake in HINTS, or None. Lesson 01's explorer names mistakes with it.
+points(passed, out_of)
+    The last line of a graded checker cell: ``out_of`` points when the checks
+    passed, else 0 (nbgrader's autograde scores the cell by this number).
 
-Used by ``notebooks/06_exercises.ipynb``. Importing this module changes
+A function that still holds nbgrader's placeholder, ``raise
+NotImplementedError()``, gets one line, "Not done yet: ... starting with ...",
+and no hint or traceback.
+
+Used by ``notebooks/07_exercises.ipynb`` and the graded cells of its nbgrader source
+(``instructor/source/exercises/07_exercises.ipynb``). Importing this module changes
 nothing and loads neither TensorFlow nor matplotlib.
 """
 
@@ -69,6 +80,8 @@ __all__ = [
     "run_stable_softmax_checks",
     "run_cross_entropy_checks",
     "run_cross_entropy_from_logits_checks",
+    "diagnose_softmax_output",
+    "points",
 ]
 
 # Two answers agree when they differ by less than this. Loose enough for a
@@ -78,6 +91,11 @@ RTOL = 1e-5
 ATOL = 1e-6
 
 HINTS: dict[str, str] = {
+    # --- the exercise has not been started
+    "not_done": (
+        "Replace the line raise NotImplementedError() with your own code, then run "
+        "that cell and this one again."
+    ),
     # --- the function could not be run, or returned something unusable
     "not_a_function": (
         "Pass the function itself, without calling it: write "
@@ -120,9 +138,13 @@ HINTS: dict[str, str] = {
         "z = np.asarray(z, dtype=float)."
     ),
     "returned_none": (
-        "Your function returned None. Did you replace every None between "
-        "### START CODE HERE ### and ### END CODE HERE ###, and does the "
-        "function end with a return line?"
+        "Your function returned None. Does every name it returns get a value from "
+        "your code (not None), and does the function still end with its return line?"
+    ),
+    "raised_name": (
+        "Your function uses a name that has no value: a typo, or a name your code "
+        "never assigned. The function's last line returns a name the exercise gives "
+        "(probabilities or loss): your code must assign it, spelled the same."
     ),
     "not_numbers": (
         "Return numbers: a NumPy array (or, for the loss of one example, a "
@@ -147,7 +169,22 @@ HINTS: dict[str, str] = {
         "The exponential is right (your outputs are proportional to e^z), but "
         "they do not add up to 1: you divided by something other than the sum "
         "of the exponentials, such as the largest one, the number of classes or "
-        "the sum of z. Divide by np.sum(np.exp(z))."
+        "the sum of z. Divide each e^z_j by the sum of all the exponentials."
+    ),
+    "batch_sum": (
+        "Each row is one example and must add up to 1, but your rows add up to 1 "
+        "only all together: np.sum(e) without an axis adds up the whole batch. Give "
+        "each row its own sum: np.sum(e, axis=-1, keepdims=True)."
+    ),
+    "softmin": (
+        "Your outputs are the softmax of -z: the largest logit gets the smallest "
+        "probability. Use np.exp(z), not np.exp(-z) (subtracting max(z) is right; "
+        "changing the sign of z is not)."
+    ),
+    "probabilities_not_softmax": (
+        "Your outputs are positive and add up to 1, but they are not the softmax of "
+        "the logits you were given. Use z exactly as it comes (no clipping, rounding "
+        "or scaling): a_j = e^z_j / (e^z_0 + ... + e^z_(N-1))."
     ),
     "no_exponential": (
         "Your outputs are z divided by the sum of z: the exponential is missing. "
@@ -168,8 +205,8 @@ HINTS: dict[str, str] = {
     ),
     "wrong_axis": (
         "For a batch, each row is one example and each row must add up to 1. "
-        "You summed over the wrong axis (down the columns, or over the whole "
-        "batch). Sum along the last axis: np.sum(e, axis=-1, keepdims=True)."
+        "You summed down the columns, across examples. Sum along the last axis, "
+        "the classes: np.sum(e, axis=-1, keepdims=True)."
     ),
     "max_wrong_axis": (
         "Subtract each row's own largest logit: np.max(z, axis=-1, keepdims=True). "
@@ -244,6 +281,26 @@ HINTS: dict[str, str] = {
         "You took -log of the logit itself, but logits are not probabilities. Use "
         "log(a_y) = z_y - log(e^z_0 + ... + e^z_(N-1)), with the largest logit "
         "subtracted first."
+    ),
+    "unshifted_target_logit": (
+        "Your loss is off by max(z): you subtracted the largest logit inside the "
+        "log of the sum but not from z_y. Shift both the same way: "
+        "log(a_y) = (z_y - max(z)) - log(sum(e^(z - max(z))))."
+    ),
+    "batch_logsumexp": (
+        "Your log of the sum of e^z adds up the whole batch, so every example is "
+        "divided by the same total. Take one sum per row: "
+        "np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))."
+    ),
+    "loss_overflow": (
+        "np.exp(1000) is inf, so the log of the sum of e^z became inf (and inf - inf "
+        "is nan). Subtract the largest logit first: log(sum(e^z)) = max(z) + "
+        "log(sum(e^(z - max(z)))), and the largest term is then e^0 = 1."
+    ),
+    "array_not_number": (
+        "For one example, return one number, not an array of shape (1,): index "
+        "with the class itself, log_probabilities[target_class], not with a list "
+        "or a slice around it."
     ),
     "underflow": (
         "The target's probability underflowed to 0 (e^-800 is below the smallest "
@@ -429,6 +486,12 @@ def _proportional_to_exp(got, arguments):
         return bool(np.all(np.isfinite(ratio)) and np.allclose(ratio, scale, rtol=1e-4, atol=0))
 
 
+def _are_probabilities(got) -> bool:
+    """Every entry positive and each example's entries adding up to 1."""
+    return bool(got.size and np.all(np.isfinite(got)) and np.all(got > 0)
+                and np.allclose(np.sum(got, axis=-1), 1.0, rtol=0, atol=ATOL))
+
+
 def _function_name(fn) -> str:
     name = getattr(fn, "__name__", "")
     return name if name and name.isidentifier() else "your function"
@@ -466,6 +529,10 @@ _INDEXED_WRONG = re.compile(
 
 def _error_mistake(error: Exception, case: _Case, fn) -> str:
     text = str(error)
+    if isinstance(error, NotImplementedError):
+        return "not_done"  # the release's placeholder is still there
+    if isinstance(error, NameError):
+        return "raised_name"
     own_names = tuple(f"{getattr(fn, attribute, '?')}()" for attribute in ("__name__", "__qualname__"))
     if isinstance(error, TypeError) and text.startswith(own_names) and "argument" in text:
         return "raised_arguments"  # the call itself failed, not a line inside the function
@@ -485,6 +552,8 @@ def _as_numbers(result):
     if isinstance(result, (str, bytes, dict, set)):
         return None
     try:
+        if np.iscomplexobj(result):
+            return None
         if hasattr(result, "numpy") and callable(result.numpy):  # a TensorFlow tensor
             result = result.numpy()
         if isinstance(result, np.ndarray) and result.dtype.kind not in "biuf":
@@ -559,6 +628,8 @@ def _run_case(fn, case: _Case) -> tuple[str, list[str]] | None:
         else:
             mistake = next((key for key, matches in case.look_alikes if matches(got, case.arguments)),
                            case.wrong_values)
+            if mistake == "wrong_values" and _are_probabilities(got):
+                mistake = "probabilities_not_softmax"
         return mistake, [*head, got_line, *_extra_details(mistake, got, case), *warned]
     for name, before, after in zip(case.argument_names, case.arguments, arguments):
         if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
@@ -570,11 +641,30 @@ def _run_case(fn, case: _Case) -> tuple[str, list[str]] | None:
     return None
 
 
+# What to write first in each exercise, for the "not done yet" line.
+FIRST_STEPS: dict[str, str] = {
+    "check_softmax": "the exponentials e^z of every entry of z",
+    "check_stable_softmax": "z minus each row's largest logit, as a new array",
+    "check_cross_entropy": "the target's probability, one per example",
+    "check_cross_entropy_from_logits": "the log of every class's probability, equation (3)",
+}
+
+
 def _run(fn, make_cases: Callable[[], list[_Case]], checker_name: str) -> CheckReport:
     # Everything, including building the expected answers, runs with NumPy's
     # default error handling, whatever the session has set.
     with _quiet():
         return _run_quietly(fn, make_cases(), checker_name)
+
+
+def _not_done(name: str, checker_name: str, total: int, number: int) -> CheckReport:
+    """The one-line report for a function that still holds the placeholder."""
+    return CheckReport(
+        function_name=name, passed=False, total=total, failed_check=number,
+        mistake="not_done",
+        headline=(f"Not done yet: {name} still raises NotImplementedError. Replace that "
+                  f"line with your code, starting with {FIRST_STEPS[checker_name]}."),
+    )
 
 
 def _run_quietly(fn, cases: list[_Case], checker_name: str) -> CheckReport:
@@ -592,6 +682,8 @@ def _run_quietly(fn, cases: list[_Case], checker_name: str) -> CheckReport:
         failure = _run_case(fn, case)
         if failure is not None:
             mistake, details = failure
+            if mistake == "not_done":
+                return _not_done(name, checker_name, total, number)
             return CheckReport(
                 function_name=name, passed=False, total=total, failed_check=number,
                 mistake=mistake,
@@ -643,10 +735,14 @@ def _basic_softmax_look_alikes() -> list[tuple[str, Matcher]]:
     def sigmoid(z):
         return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
 
+    def softmin(z):
+        return _softmax(-np.asarray(z, dtype=float))
+
     return [
         ("no_division", _looks_like(exponentials_only)),
         ("no_exponential", _looks_like(without_exponential)),
         ("sigmoid", _looks_like(sigmoid)),
+        ("softmin", _looks_like(softmin)),
         ("other_divisor", _proportional_to_exp),
     ]
 
@@ -660,6 +756,10 @@ def _batch_softmax_look_alikes() -> list[tuple[str, Matcher]]:
         exponentials = np.exp(z - np.max(z))
         return exponentials / np.sum(exponentials)
 
+    def row_max_batch_sum(z):
+        exponentials = np.exp(z - np.max(z, axis=-1, keepdims=True))
+        return exponentials / np.sum(exponentials)
+
     def max_of_columns(z):
         exponentials = np.exp(z - np.max(z, axis=0))
         return exponentials / np.sum(exponentials, axis=-1, keepdims=True)
@@ -670,7 +770,8 @@ def _batch_softmax_look_alikes() -> list[tuple[str, Matcher]]:
 
     return [
         ("wrong_axis", _looks_like(sum_down_columns)),
-        ("wrong_axis", _looks_like(sum_over_batch)),
+        ("batch_sum", _looks_like(row_max_batch_sum)),
+        ("batch_sum", _looks_like(sum_over_batch)),
         ("wrong_axis", _looks_like(max_of_columns_sum_down_columns)),
         ("max_wrong_axis", _looks_like(max_of_columns)),
         *_basic_softmax_look_alikes(),
@@ -764,6 +865,13 @@ def _loss_look_alikes(log_probabilities: Callable) -> list[tuple[str, Matcher]]:
     def every_target_for_every_row(x, y):
         return -log_probabilities(x)[:, y]
 
+    def one_element_array(got, arguments):  # one example's loss, shape (1,)
+        x, y = arguments
+        if got.shape != (1,) or np.ndim(y) != 0 or np.ndim(x) != 1:
+            return False
+        with _quiet():
+            return bool(np.allclose(got[0], -_pick(log_probabilities(x), y), rtol=RTOL, atol=ATOL))
+
     return [
         ("missing_minus", _looks_like(log_without_minus)),
         ("no_log", _looks_like(probability_itself)),
@@ -779,6 +887,7 @@ def _loss_look_alikes(log_probabilities: Callable) -> list[tuple[str, Matcher]]:
         ("cost_not_losses", _looks_like(mean_loss)),
         ("cost_not_losses", _looks_like(summed_loss)),
         ("all_pairs", _looks_like(every_target_for_every_row)),
+        ("array_not_number", one_element_array),
     ]
 
 
@@ -820,13 +929,29 @@ def _cross_entropy_from_logits_cases() -> list[_Case]:
     def sigmoid_loss(z, y):
         return np.log1p(np.exp(-_pick(np.asarray(z, dtype=float), y)))
 
+    def unshifted_target_logit(z, y):  # z_y where z_y - max(z) belongs
+        shifted = z - np.max(z, axis=-1, keepdims=True)
+        return -(_pick(z, y) - np.log(np.sum(np.exp(shifted), axis=-1)))
+
+    def batch_logsumexp(z, y):  # row max, but one sum over the whole batch
+        shifted = z - np.max(z, axis=-1, keepdims=True)
+        return -_pick(shifted - np.log(np.sum(np.exp(shifted))), y)
+
+    def batch_max_and_logsumexp(z, y):
+        shifted = z - np.max(z)
+        return -_pick(shifted - np.log(np.sum(np.exp(shifted))), y)
+
     wrong = [
         ("logits_as_probabilities", _looks_like(logits_as_probabilities)),
         ("sigmoid", _looks_like(sigmoid_loss)),
+        ("unshifted_target_logit", _looks_like(unshifted_target_logit)),
         *_loss_look_alikes(_log_softmax),
+        ("batch_logsumexp", _looks_like(batch_logsumexp)),
+        ("batch_logsumexp", _looks_like(batch_max_and_logsumexp)),
     ]
 
     def case(description, logits, target_class, **options):
+        options.setdefault("if_not_finite", "loss_overflow")
         return _loss_case(description, logits, target_class, wrong, names,
                           _cross_entropy_from_logits, **options)
 
@@ -836,8 +961,7 @@ def _cross_entropy_from_logits_cases() -> list[_Case]:
 
     return [
         case("one example", [0.5, 2.0, -1.0, 1.5], 3),
-        case("one example with large logits (near +1000)", [1000.0, 1002.0, 999.0, 1001.0], 1,
-             if_not_finite="overflow"),
+        case("one example with large logits (near +1000)", [1000.0, 1002.0, 999.0, 1001.0], 1),
         _loss_case("a target whose logit is 800 below the others", [0.0, -800.0, 5.0, 1.0], 1,
                    [*wrong, ("underflow", too_small)], names, _cross_entropy_from_logits,
                    if_not_finite="underflow"),
@@ -846,6 +970,55 @@ def _cross_entropy_from_logits_cases() -> list[_Case]:
              [0, 1, 1], if_not_finite="max_wrong_axis"),
         case("a batch of one example, shape (1, 3)", [[1.0, -2.0, 0.5]], [2]),
     ]
+
+
+# --------------------------------------------------------------------------
+# One diagnosis for every lesson
+
+
+def diagnose_softmax_output(output, z, changed_input: bool = False) -> str | None:
+    """Which mistake a softmax's ``output`` for the logits ``z`` shows.
+
+    The same look-alikes, tolerances and hints as ``check_softmax`` and
+    ``check_stable_softmax``, for one output already computed (lesson 01's
+    explorer calls this, through ``lab_utils_softmax.check_softmax_output``).
+
+    Parameters
+    ----------
+    output : object
+        What a softmax function returned for ``z``.
+    z : (N,) or (m, N) array_like
+        The logits it was given.
+    changed_input : bool
+        Whether the function changed the array it was given.
+
+    Returns
+    -------
+    str or None
+        A key of ``HINTS``, or None when ``output`` is the softmax of ``z``.
+    """
+    z = np.asarray(z, dtype=float)
+    look_alikes = _batch_softmax_look_alikes() if z.ndim == 2 else _basic_softmax_look_alikes()
+    with _quiet():
+        case = _softmax_case("the logits given", z, tuple(look_alikes),
+                             if_not_finite="overflow" if np.max(np.abs(z)) > 88 else None)
+        if output is None:
+            return "returned_none"
+        got = _as_numbers(output)
+        if got is None:
+            return "not_numbers"
+        if got.shape != case.expected.shape:
+            mistake = next((key for key, matches in case.look_alikes if matches(got, case.arguments)),
+                           "wrong_shape")
+            return "single_number" if mistake == "wrong_shape" and got.ndim == 0 else mistake
+        if not np.allclose(got, case.expected, rtol=RTOL, atol=ATOL):
+            if case.if_not_finite and not np.all(np.isfinite(got)):
+                return case.if_not_finite
+            mistake = next((key for key, matches in case.look_alikes if matches(got, case.arguments)),
+                           "wrong_values")
+            return "probabilities_not_softmax" if (mistake == "wrong_values"
+                                                   and _are_probabilities(got)) else mistake
+    return "modified_input" if changed_input else None
 
 
 # --------------------------------------------------------------------------
@@ -913,6 +1086,43 @@ def run_cross_entropy_from_logits_checks(fn) -> CheckReport:
     CheckReport
     """
     return _run(fn, _cross_entropy_from_logits_cases, "check_cross_entropy_from_logits")
+
+
+@dataclass(frozen=True)
+class Points:
+    """The points a graded checker cell earns, shown as its last line.
+
+    nbgrader's autograde reads a grade cell's result as its score when the
+    plain-text form is a number, so ``text/plain`` is just the number; the
+    notebook shows "2 of 2 points".
+    """
+
+    earned: float
+    out_of: float
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/plain": f"{self.earned:g}",
+                "text/html": f"<b>{self.earned:g} of {self.out_of:g} points</b>"}
+
+    def __repr__(self) -> str:
+        return f"{self.earned:g}"
+
+
+def points(passed: bool, out_of: float) -> Points:
+    """``out_of`` points when a checker passed, else 0, for a graded cell.
+
+    Parameters
+    ----------
+    passed : bool
+        What the checker returned.
+    out_of : float
+        The cell's points (the same number as in its nbgrader metadata).
+
+    Returns
+    -------
+    Points
+    """
+    return Points(float(out_of) if passed is True else 0.0, float(out_of))
 
 
 def check_softmax(fn) -> bool:

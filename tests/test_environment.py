@@ -138,6 +138,8 @@ def test_a_venv_made_here_is_left_alone(tmp_path):
     ("ipython_kernel_config.py", "etc/ipython/ipython_kernel_config.py"),
     ("jupyter_lab_config.json", "etc/jupyter/jupyter_lab_config.json"),
     ("overrides.json", "share/jupyter/lab/settings/overrides.json"),
+    ("jupyter_server_config.json", "etc/jupyter/jupyter_server_config.json"),
+    ("page_config.json", "etc/jupyter/labconfig/page_config.json"),
 ])
 def test_jupyter_configuration_is_installed_in_this_environment(source, installed):
     assert (Path(sys.prefix) / installed).read_text() == (ROOT / "jupyter_config" / source).read_text()
@@ -158,6 +160,21 @@ def test_jupyterlab_saves_widget_state_so_a_saved_notebook_shows_its_widgets():
 
     settings = json.loads((ROOT / "jupyter_config" / "overrides.json").read_text())
     assert settings["@jupyter-widgets/jupyterlab-manager:plugin"]["saveState"] is True
+
+
+def test_make_lab_starts_without_nbgraders_server_and_lab_extensions():
+    # Outside a hub's exchange they only show errors, and the Formgrader would
+    # write a gradebook.db into the repository.
+    jupyter = Path(sys.executable).parent / "jupyter"
+    servers = subprocess.run([str(jupyter), "server", "extension", "list"],
+                             capture_output=True, text=True, cwd=ROOT)
+    lines = [line for line in (servers.stdout + servers.stderr).splitlines()
+             if line.strip().startswith("nbgrader.server_extensions.") and "Validating" not in line
+             and "OK" not in line]
+    assert len(lines) == 4 and all("disabled" in line for line in lines), lines
+    labs = subprocess.run([str(jupyter), "labextension", "list"], capture_output=True, text=True, cwd=ROOT)
+    line = next(x for x in (labs.stdout + labs.stderr).splitlines() if "@jupyter/nbgrader v" in x)
+    assert "disabled" in line
 
 
 def test_kernels_from_this_environment_do_not_forward_c_level_output():

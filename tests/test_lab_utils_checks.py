@@ -3,13 +3,14 @@
 The tables below are wrong implementations a student might write. For each
 one the checker must name exactly the mistake in the table (and show its
 hint and no other), and every hint in HINTS must be reached by some row.
-At the end: notebook 06 holds a working answer in every exercise, a
-one-line check after it that shows its report once, and a collapsed solution
-equal to that answer.
+At the end: notebook 07 ships unsolved (nbgrader's placeholder in every
+exercise), each graded check says "not done yet" in one line, and a collapsed
+solution equal to the instructor source's solution follows each check.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -283,6 +284,35 @@ def uniform(z):
     return np.full(np.shape(z), 1 / np.shape(z)[-1])
 
 
+def sums_over_the_whole_batch_after_the_row_max(z):
+    exponentials = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return exponentials / np.sum(exponentials)
+
+
+def softmin(z):
+    exponentials = np.exp(-(z - np.min(z, axis=-1, keepdims=True)))
+    return exponentials / np.sum(exponentials, axis=-1, keepdims=True)
+
+
+def clipped_logits(z):
+    clipped = np.clip(z, -2.0, 2.0)
+    exponentials = np.exp(clipped - np.max(clipped, axis=-1, keepdims=True))
+    return exponentials / np.sum(exponentials, axis=-1, keepdims=True)
+
+
+def raises_its_own_error(z):
+    raise ValueError("I am not finished")
+
+
+def softmax_minus_a_tenth(z):
+    exponentials = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return exponentials / np.sum(exponentials, axis=-1, keepdims=True) - 0.1
+
+
+def still_the_placeholder(*arguments):
+    raise NotImplementedError()
+
+
 def stable_softmax_for_one_example_only(z):
     exponentials = np.exp(z - np.max(z))
     return exponentials / np.sum(exponentials)
@@ -339,6 +369,10 @@ SOFTMAX_MISTAKES = [
     ("other_divisor", divided_by_sum_of_logits),
     ("no_exponential", without_exponential),
     ("sigmoid", sigmoid),
+    ("softmin", softmin),
+    ("probabilities_not_softmax", clipped_logits),
+    ("raised", raises_its_own_error),
+    ("wrong_values", softmax_minus_a_tenth),
     ("modified_input", subtracts_max_in_place),
     ("modified_input", exponentiates_in_place),
     ("wrong_shape", returns_a_row),
@@ -346,12 +380,12 @@ SOFTMAX_MISTAKES = [
     ("returned_none", forgets_to_return),
     ("not_numbers", returns_text),
     ("not_numbers", returns_a_dict),
-    ("raised", has_a_typo),
+    ("raised_name", has_a_typo),
     ("raised_arguments", takes_two_arguments),
     ("raised", calls_its_helper_wrongly),
     ("raised_integer", tensorflow_without_a_cast),
     ("wrong_values", returns_the_logits),
-    ("wrong_values", uniform),
+    ("probabilities_not_softmax", uniform),
 ]
 
 STABLE_SOFTMAX_MISTAKES = [
@@ -359,7 +393,8 @@ STABLE_SOFTMAX_MISTAKES = [
     ("overflow", softmax_as_in_the_course),
     ("overflow", subtracts_the_minimum),
     ("wrong_axis", sums_down_columns),
-    ("wrong_axis", stable_softmax_for_one_example_only),
+    ("batch_sum", stable_softmax_for_one_example_only),
+    ("batch_sum", sums_over_the_whole_batch_after_the_row_max),
     ("max_wrong_axis", subtracts_max_of_the_batch),
     ("max_wrong_axis", subtracts_max_of_each_column),
     ("raised_broadcast", forgets_keepdims),
@@ -513,11 +548,11 @@ CROSS_ENTROPY_MISTAKES = [
     ("cost_not_losses", mean_of_the_batch),
     ("cost_not_losses", sum_of_the_batch),
     ("all_pairs", every_target_for_every_row),
-    ("wrong_shape_loss", wrapped_in_a_list),
+    ("array_not_number", wrapped_in_a_list),
     ("modified_input", replaces_zeros_in_place),
     ("returned_none", loss_forgets_to_return),
     ("not_numbers", loss_as_text),
-    ("raised", loss_with_a_typo),
+    ("raised_name", loss_with_a_typo),
     ("raised_arguments", loss_of_one_argument),
     ("wrong_values_loss", doubled_loss),
     ("raised_argument_order", arguments_swapped),
@@ -602,6 +637,21 @@ def every_target_for_every_row_from_logits(logits, target_class):
     return -log_probabilities[:, target_class]
 
 
+def target_logit_not_shifted(logits, target_class):
+    shifted = logits - np.max(logits, axis=-1, keepdims=True)
+    return -(pick(logits, target_class) - np.log(np.sum(np.exp(shifted), axis=-1)))
+
+
+def log_sum_exp_over_the_whole_batch(logits, target_class):
+    shifted = logits - np.max(logits, axis=-1, keepdims=True)
+    return -pick(shifted - np.log(np.sum(np.exp(shifted))), target_class)
+
+
+def losses_as_a_column(logits, target_class):
+    losses = -pick(log_softmax(logits), target_class)
+    return losses[:, np.newaxis] if np.ndim(losses) == 1 else losses
+
+
 def loss_from_logits_wrapped_in_a_list(logits, target_class):
     return [-pick(log_softmax(logits), target_class)]
 
@@ -609,8 +659,8 @@ def loss_from_logits_wrapped_in_a_list(logits, target_class):
 FROM_LOGITS_MISTAKES = [
     ("logits_as_probabilities", logits_as_probabilities),
     ("sigmoid", sigmoid_loss),
-    ("overflow", log_of_naive_softmax),
-    ("overflow", log_sum_exp_without_max),
+    ("loss_overflow", log_of_naive_softmax),
+    ("loss_overflow", log_sum_exp_without_max),
     ("underflow", log_of_stable_softmax),
     ("underflow", log_of_clipped_softmax),
     ("max_wrong_axis", log_sum_exp_with_max_of_the_batch),
@@ -629,8 +679,11 @@ FROM_LOGITS_MISTAKES = [
         ("one_number_per_class", log_of_every_class),
     ]],
     ("cost_not_losses", mean_loss_from_logits),
+    ("unshifted_target_logit", target_logit_not_shifted),
+    ("batch_logsumexp", log_sum_exp_over_the_whole_batch),
+    ("wrong_shape_loss", losses_as_a_column),
     ("all_pairs", every_target_for_every_row_from_logits),
-    ("wrong_shape_loss", loss_from_logits_wrapped_in_a_list),
+    ("array_not_number", loss_from_logits_wrapped_in_a_list),
     ("raised_argument_order", from_logits_arguments_swapped),
 ]
 
@@ -658,8 +711,18 @@ def test_each_mistake_gets_exactly_its_own_hint(checker, mistake, implementation
         assert other not in report.message
 
 
+@pytest.mark.parametrize("checker", RUNNERS)
+def test_an_untouched_placeholder_gets_one_line_saying_what_to_write_first(checker):
+    report = RUNNERS[checker](still_the_placeholder)
+    assert not report.passed and report.mistake == "not_done"
+    assert report.message == report.headline and "\n" not in report.message
+    assert report.message.startswith("Not done yet: still_the_placeholder still raises NotImplementedError.")
+    assert checks.FIRST_STEPS[checker] in report.message
+    assert "Traceback" not in report.message and "passed" not in report.message
+
+
 def test_every_hint_is_reached_by_some_wrong_implementation():
-    reached = {mistake for _, mistake, _ in MISTAKES} | {"not_a_function"}
+    reached = {mistake for _, mistake, _ in MISTAKES} | {"not_a_function", "not_done"}
     assert reached == set(HINTS)
 
 
@@ -713,10 +776,10 @@ def test_a_lambda_is_called_your_function():
     assert "failed: your function on" in report.headline
 
 
-def test_a_stub_that_returns_none_points_at_the_code_between_the_markers():
+def test_a_function_that_returns_none_is_asked_about_its_return_line_not_about_markers():
     report = checks.run_softmax_checks(forgets_to_return)
     assert "got:      None" in report.message
-    assert "### START CODE HERE ###" in report.hint
+    assert "return line" in report.hint and "CODE HERE" not in report.hint
 
 
 # --- safety: nothing escapes the checker ------------------------------------------
@@ -847,15 +910,17 @@ def test_importing_loads_neither_tensorflow_nor_matplotlib_and_changes_no_settin
     assert result.stdout.strip() == "[]", result.stderr
 
 
-# --- notebook 06 ------------------------------------------------------------------
-# Each exercise cell holds a working answer between the markers (so nbval runs
-# the lesson with answers in place), then `passed = check_x(fn)`, then a
-# collapsed "Show solution" block with the same lines.
+# --- notebook 07 ------------------------------------------------------------------
+# The student notebook ships unsolved: each exercise cell holds nbgrader's
+# placeholder, then a graded cell `passed = check_x(fn)` / `points(passed, out_of=N)`,
+# then a collapsed "Show solution" block with the instructor source's solution.
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
 EXERCISES = NOTEBOOKS / "07_exercises.ipynb"
-START, END = "    ### START CODE HERE ###", "    ### END CODE HERE ###"
-CHECK_CALL = r"^passed = (check_\w+)\((\w+)\)$"
+SOURCE = ROOT / "instructor" / "source" / "exercises" / "07_exercises.ipynb"
+PLACEHOLDER = "    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+CHECK_CALL = r"^# Graded: (\d+) points when every check passes\.\npassed = (check_\w+)\((\w+)\)\npoints\(passed, out_of=(\d+)\)$"
 EXPECTED_EXERCISES = {"my_softmax": "check_softmax",
                       "my_softmax_stable": "check_stable_softmax",
                       "cross_entropy": "check_cross_entropy",
@@ -868,69 +933,83 @@ def lesson_cells():
             if "softmax_lab" not in cell.metadata]
 
 
-def answer_lines(source):
-    lines = source.splitlines()
-    return lines[lines.index(START) + 1:lines.index(END)]
-
-
 def exercises():
     """(exercise cell, the cell after it, the cell after that) for every exercise."""
     cells = lesson_cells()
     return [(cell, cells[index + 1], cells[index + 2]) for index, cell in enumerate(cells)
-            if cell.cell_type == "code" and START in cell.source]
+            if cell.cell_type == "code" and "def " in cell.source
+            and cell.metadata.get("nbgrader", {}).get("solution")]
+
+
+def source_solutions():
+    """function name -> the source cell with its solution region, ready to run."""
+    found = {}
+    for cell in nbformat.read(SOURCE, as_version=4).cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            found[defined_function(cell)] = cell.source
+    return found
+
+
+def solution_lines(source):
+    lines = source.splitlines()
+    return lines[lines.index("    ### BEGIN SOLUTION") + 1:lines.index("    ### END SOLUTION")]
 
 
 def defined_function(cell):
-    return re.search(r"^def (\w+)\(", cell.source, re.M).group(1)
+    return re.search(r"^def (\w+)\(", cell.source if hasattr(cell, "source") else cell, re.M).group(1)
 
 
-def test_the_notebook_has_the_four_exercises_of_the_issue_each_checked_by_its_checker():
-    found = {defined_function(cell): re.fullmatch(CHECK_CALL, check.source.strip())
+def test_the_notebook_has_the_four_exercises_of_the_issue_each_graded_by_its_checker():
+    found = {defined_function(cell): (re.fullmatch(CHECK_CALL, check.source.strip()), check)
              for cell, check, _ in exercises()}
     assert list(found) == list(EXPECTED_EXERCISES)
-    for function, match in found.items():
-        assert match, f"no one-line check after {function}"
-        assert (match.group(1), match.group(2)) == (EXPECTED_EXERCISES[function], function)
+    for function, (match, check) in found.items():
+        assert match, f"no graded check after {function}"
+        assert (match.group(2), match.group(3)) == (EXPECTED_EXERCISES[function], function)
+        assert match.group(1) == match.group(4) == str(check.metadata["nbgrader"]["points"])
+        assert check.metadata["nbgrader"]["grade"] and check.metadata["nbgrader"]["locked"]
 
 
-def test_every_exercise_holds_a_working_answer_between_one_pair_of_markers():
+def test_every_exercise_ships_unsolved_with_the_placeholder():
     for cell, _, _ in exercises():
-        assert cell.source.count(START) == 1 and cell.source.count(END) == 1
-        answer = answer_lines(cell.source)
-        assert answer, defined_function(cell)
-        assert not any(re.search(r"= None\b", line) for line in answer), answer
+        assert cell.source.count(PLACEHOLDER) == 1, cell.source
+        assert "### BEGIN SOLUTION" not in cell.source and "START CODE HERE" not in cell.source
 
 
-def test_every_check_is_followed_by_a_collapsed_solution_with_the_answer_of_its_exercise():
+def test_every_check_is_followed_by_a_collapsed_solution_with_the_source_solution():
+    solutions = source_solutions()
     for cell, _, solution in exercises():
         assert solution.cell_type == "markdown"
         assert solution.source.startswith("<details><summary>Show solution</summary>")
         assert solution.source.rstrip().endswith("</details>")
         shown = re.search(r"```python\n(.*?)\n```", solution.source, re.S).group(1)
-        assert shown.splitlines() == [line[4:] for line in answer_lines(cell.source)]
+        expected = solution_lines(solutions[defined_function(cell)])
+        assert shown.splitlines() == [line[4:] for line in expected]
 
 
 @pytest.mark.parametrize("function", EXPECTED_EXERCISES)
-def test_the_answer_in_the_notebook_passes_its_checker(function):
+def test_the_source_solution_passes_its_checker(function):
     namespace = {"np": np}
-    for cell, _, _ in exercises():
-        exec(cell.source, namespace)  # noqa: S102 - our own notebook's answers
+    for source in source_solutions().values():
+        exec(source, namespace)  # noqa: S102 - our own instructor source
     assert RUNNERS[EXPECTED_EXERCISES[function]](namespace[function]).passed
 
 
-def test_every_stored_check_passes_and_shows_its_report_once_without_an_echoed_bool():
+def test_every_stored_check_says_not_done_yet_in_one_line_and_scores_0():
     for cell, check, _ in exercises():
         function = defined_function(cell)
-        assert [o.output_type for o in check.outputs] == ["display_data"], check.outputs
+        assert [o.output_type for o in check.outputs] == ["display_data", "execute_result"]
         report = check.outputs[0].data["text/plain"]
-        assert re.fullmatch(rf"All \d+ checks passed for {function}\.", report), report
-        assert "All " in check.outputs[0].data["text/html"]
+        assert report.startswith(f"Not done yet: {function} still raises NotImplementedError.")
+        assert "\n" not in report and "Traceback" not in report
+        assert check.outputs[1].data["text/plain"] == "0"
 
 
-def test_no_checker_call_in_the_notebook_echoes_true_or_false_under_its_report():
+def test_no_output_in_the_student_notebook_says_that_checks_passed():
     for cell in lesson_cells():
-        if cell.cell_type == "code" and "check_" in cell.source and "import" not in cell.source:
-            assert all(o.output_type != "execute_result" for o in cell.outputs), cell.source
+        for output in getattr(cell, "outputs", []):
+            text = json.dumps(output)
+            assert "checks passed" not in text and "&#10004;" not in text, text
 
 
 def test_the_notebook_shows_the_report_of_a_deliberately_broken_softmax():

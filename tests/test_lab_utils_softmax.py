@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import lab_utils_softmax as ls
+from lab_utils_checks import HINTS
 
 
 def good_softmax(z):
@@ -133,18 +134,18 @@ def raises(z):
 
 BAD_FUNCTIONS = {
     "raises": (raises, "raised ValueError: I am broken"),
-    "returns None": (lambda z: None, "returned None: did you forget the `return` line?"),
+    "returns None": (lambda z: None, "returned None: Your function returned None."),
     "returns a scalar": (lambda z: float(np.sum(np.exp(z))), "returned a single number"),
     "returns a string": (lambda z: "probabilities", "returned text"),
     "returns a list of strings": (lambda z: ["a", "b", "c", "d"], "not numbers"),
     "wrong length": (lambda z: good_softmax(z)[:3], "returned shape (3,), expected (4,)"),
     "2-D row": (lambda z: good_softmax(z)[np.newaxis, :], "returned shape (1, 4), expected (4,)"),
-    "2-D column": (lambda z: good_softmax(z)[:, np.newaxis], "remove the extra axis"),
+    "2-D column": (lambda z: good_softmax(z)[:, np.newaxis], "returned shape (4, 1), expected (4,)"),
     "nan": (lambda z: np.full(4, np.nan), "returned nan"),
     "inf": (lambda z: np.full(4, np.inf), "returned inf"),
-    "no division": (np.exp, "did you divide by the sum?"),
-    "forgot the exponential": (lambda z: z / np.sum(z), "not softmax(z)"),
-    "negative values": (lambda z: z - np.mean(z), "never negative"),
+    "no division": (np.exp, "These are the exponentials e^z, not yet probabilities"),
+    "forgot the exponential": (lambda z: z / np.sum(z), "the exponential is missing"),
+    "negative values": (lambda z: z - np.mean(z), "returned a negative value"),
     "complex output": (lambda z: good_softmax(z) + 0j, "returned complex numbers"),
     "None in the array": (lambda z: np.array([0.5, 0.5, None, 0.0]), "array with None in it"),
 }
@@ -165,13 +166,13 @@ def test_bad_function_gives_a_message_and_never_an_exception(name):
 
 def test_no_division_message_names_the_sum():
     e = explorer(np.exp, z=[1.0, 2.0, 0.5, 3.0])
-    assert e.message == "the outputs sum to 31.8416, not 1: did you divide by the sum?"
+    assert e.message == "the outputs sum to 31.8416, not 1: " + HINTS["no_division"]
 
 
 def test_overflow_message_names_subtracting_the_max():
     e = explorer(good_softmax, z_range=(-1000, 1010))
     e.set_z([1000.0, 1001.0, 1002.0, 0.0])
-    assert "subtract max(z)" in e.message
+    assert e.message.endswith(HINTS["overflow"]) and "Subtract the largest logit" in e.message
 
 
 def test_function_changing_its_input_in_place_is_named():
@@ -244,9 +245,9 @@ def test_interactive_explorer_has_the_widgets_the_browser_test_looks_for():
 
 def test_interactive_explorer_shows_the_message_in_the_widget():
     e = ls.plt_softmax(np.exp, interactive=True)
-    assert "did you divide by the sum?" in e._message_widget.value
+    assert "not yet probabilities" in e._message_widget.value
     e._sliders[0].value = 1.5
-    assert "did you divide by the sum?" in e._message_widget.value
+    assert "not yet probabilities" in e._message_widget.value
 
 
 # ------------------------------------------------------------ cross-entropy variant

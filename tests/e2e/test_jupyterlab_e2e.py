@@ -408,13 +408,13 @@ def test_explorer_sliders_respond_to_keyboard_and_mouse_survive_a_broken_functio
     run_in_kernel(page, "def my_softmax(z):\n    return np.exp(z)\n")
     run_cell_containing(page, "explorer = plt_softmax(my_softmax)")
     message = page.locator(f"{CURRENT} .softmax-explorer").first.locator(".softmax-message")
-    message.filter(has_text="did you divide by the sum").wait_for(timeout=20_000)
+    message.filter(has_text="not yet probabilities").wait_for(timeout=20_000)
     before = readout_text(page)
     explorer = page.locator(f"{CURRENT} .softmax-explorer").first
     explorer.locator(".softmax-z-slider .noUi-handle").first.focus()
     page.keyboard.press("ArrowRight")
     wait_for_change(page, before)
-    assert "did you divide by the sum" in message.inner_text()
+    assert "Divide every exponential by the sum" in message.inner_text()
     page.screenshot(path=str(SCREENSHOTS / "01_explorer_broken_function.png"))
 
     # Presenting: JupyterLab's Presentation Mode keeps the explorer live.
