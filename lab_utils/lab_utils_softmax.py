@@ -25,12 +25,12 @@ from __future__ import annotations
 import math
 import warnings
 
-import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
-from lab_utils_common import HelperTypeError, HelperValueError, dlc, figure_html, live_figure_bundle
+from lab_utils_common import HelperTypeError, HelperValueError, dlc, figure_html
+from lab_utils_display import in_widget_kernel, live_figure_bundle, widget_canvas
 
 #: Colors: bars, the largest probability, the target class, the stable reference.
 BAR_COLOR = dlc["dlblue"]
@@ -147,95 +147,6 @@ def check_softmax_output(output, z, name: str = "my_softmax", changed_input: boo
     return ""
 
 
-def _explorer_canvas_class():
-    """ipympl's canvas, keeping its saved picture (``_data_url``) current.
-
-    The saved picture is what a saved notebook shows before it is run. Two
-    gaps in ipympl 0.10 are closed here:
-
-    * Until a browser attaches, ipympl stores each new frame in ``_data_url``
-      as bare base64; JupyterLab cannot load that ("drawImage ... broken") and
-      leaves the figure empty. This subclass adds the ``data:image/png;base64,``
-      prefix before the value is sent.
-    * Once a browser is attached, ipympl stops sending ``_data_url``, and the
-      browser's own copy is taken as each frame arrives, before that frame is
-      drawn: one frame behind, blank after the first. A notebook the student
-      saves then reopens with empty figures. So when the figure has been still
-      for ``_PICTURE_DELAY`` seconds, the kernel sends its current frame as
-      ``_data_url``; arriving after the last frame, it is the value saved.
-    """
-    global _ExplorerCanvas
-    if _ExplorerCanvas is None:
-        from ipympl.backend_nbagg import Canvas
-        from ipywidgets import DOMWidget
-
-        class ExplorerCanvas(Canvas):
-            _picture_timer = None
-
-            def send_binary(self, data):
-                with self.hold_trait_notifications():
-                    super().send_binary(data)
-                    url = self._data_url
-                    if isinstance(url, str) and url and not url.startswith("data:"):
-                        self._data_url = "data:image/png;base64," + url
-                if not self.syncing_data_url:
-                    self._send_picture_when_still()
-
-            def _send_picture_when_still(self):
-                import asyncio
-
-                try:
-                    loop = asyncio.get_running_loop()
-                except RuntimeError:  # not inside a running kernel
-                    return
-                if self._picture_timer is not None:
-                    self._picture_timer.cancel()
-                self._picture_timer = loop.call_later(_PICTURE_DELAY, self._send_picture)
-
-            def _send_picture(self):
-                self._picture_timer = None
-                buffer = getattr(self, "_last_buff", None)
-                if self.comm is None or buffer is None or not buffer.size:  # closed, or never drawn
-                    return
-                self._data_url = _png_data_url(buffer.view(dtype=np.uint8).reshape((*buffer.shape, 4)))
-                # ipympl's own send_state leaves _data_url out once a browser is attached.
-                DOMWidget.send_state(self, key=["_data_url"])
-
-        _ExplorerCanvas = ExplorerCanvas
-    return _ExplorerCanvas
-
-
-_PICTURE_DELAY = 0.3  # seconds without a new frame before the picture is saved
-
-
-def _png_data_url(rgba) -> str:
-    import base64
-    import io
-
-    from PIL import Image
-
-    with io.BytesIO() as png:
-        Image.fromarray(rgba).save(png, format="png")
-        return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
-
-
-_ExplorerCanvas = None
-
-
-def _in_widget_kernel() -> bool:
-    """True when figures are drawn by ipympl inside a Jupyter kernel."""
-    backend = matplotlib.get_backend().lower()
-    if "ipympl" not in backend and "widget" not in backend:
-        return False
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except ImportError:
-        return False
-    return shell is not None and hasattr(shell, "kernel")
-
-
 class SoftmaxExplorer:
     """Sliders for z, bars for z and a = my_softmax(z), and a live readout.
 
@@ -279,7 +190,7 @@ class SoftmaxExplorer:
         self.z = start.copy()
         self.a = np.full(self.n, np.nan)
         self.message = ""
-        self.interactive = _in_widget_kernel() if interactive is None else bool(interactive)
+        self.interactive = in_widget_kernel() if interactive is None else bool(interactive)
         self._background = None
         self._widgets_ready = False
         self._build_figure()
@@ -299,15 +210,7 @@ class SoftmaxExplorer:
         if self.interactive:
             # An ipympl canvas of our own: shown by this explorer, not by pyplot,
             # whatever backend the notebook chose.
-            from ipympl.backend_nbagg import FigureManager
-
-            with warnings.catch_warnings():  # ipympl's toolbar trips a traitlets deprecation
-                warnings.simplefilter("ignore", DeprecationWarning)
-                FigureManager(_explorer_canvas_class()(self.fig), 0)
-            self.fig.canvas.header_visible = False
-            self.fig.canvas.footer_visible = False
-            self.fig.canvas.toolbar_visible = False
-            self.fig.canvas.resizable = False
+            widget_canvas(self.fig)
         else:
             from matplotlib.backends.backend_agg import FigureCanvasAgg
 

@@ -118,18 +118,6 @@ def test_show_figure_displays_html_and_plain_alt_and_closes_the_figure(monkeypat
     assert not plt.fignum_exists(number)
 
 
-def test_live_figure_bundle_has_widget_picture_and_text():
-    import ipywidgets as widgets
-
-    fig = plt.figure()
-    slider = widgets.FloatSlider()
-    bundle = common.live_figure_bundle(widgets.VBox([slider]), fig, "A figure with a slider.")
-    plt.close(fig)
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"]
-    assert 'alt="A figure with a slider."' in bundle["text/html"]
-    assert bundle["text/plain"] == "[interactive figure] A figure with a slider."
-
-
 def test_make_reproducible_gives_the_same_numbers_twice():
     code = (
         "import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
