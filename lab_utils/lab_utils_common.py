@@ -125,7 +125,7 @@ def presenter_mode(scale: float = 1.0) -> dict:
     """
     global _saved_before_presenter
     if not scale > 0:
-        raise ValueError(f"scale must be a positive number, got {scale!r}.")
+        raise HelperValueError(f"scale must be a positive number, got {scale!r}.")
     if _saved_before_presenter is None:
         _saved_before_presenter = {key: mpl.rcParams[key] for key in _PRESENTER_SCALE}
     # Convert every size to points first: 'large' is relative to font.size,
@@ -216,7 +216,7 @@ def figure_html(fig, alt: str, dpi: float | None = None) -> str:
         Resolution; defaults to the figure's own.
     """
     if not isinstance(alt, str) or not alt.strip():
-        raise ValueError("Every figure needs alt text: a sentence saying what it shows.")
+        raise HelperValueError("Every figure needs alt text: a sentence saying what it shows.")
     encoded = base64.b64encode(figure_png(fig, dpi)).decode("ascii")
     width = int(round(fig.get_figwidth() * fig.dpi))
     return (
