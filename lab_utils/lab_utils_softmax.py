@@ -501,6 +501,9 @@ class SoftmaxExplorer:
         if self.interactive:
             bundle = live_figure_bundle(self._root, self.fig, self._alt())
             bundle["text/plain"] = self.summary()
+            # Saving the picture drew the figure, bars included, and that draw
+            # kept its background: take a clean one with a full draw.
+            self._background = None
             self._render()
             return bundle
         picture = self._picture_html()
