@@ -15,7 +15,9 @@ plt_softmax(my_softmax, n=4, ...)
 plt_cross_entropy(my_softmax, n=4, target_class=0, ...)
     The same explorer with a target class and the cross-entropy loss.
 SoftmaxExplorer, CrossEntropyExplorer
-    The classes behind them (``.fig``, ``.z``, ``.a``, ``.set_z``, ``.message``).
+    The classes behind them (``.fig``, ``.z``, ``.a``, ``.set_z``, ``.message``;
+    read-outs ``.bar_widths()``, ``.readout_rows()``, ``.readout_text()``;
+    live parts ``.widget`` and ``.sliders``).
 
 Importing this module changes nothing global.
 """
@@ -447,7 +449,38 @@ class SoftmaxExplorer:
         canvas.blit(self.fig.bbox)
 
     # ------------------------------------------------------------ reading out
-    def _readout_rows(self) -> list[tuple[str, str]]:
+    @property
+    def widget(self):
+        """The live widget (sliders, readout, message, figure), or None when static."""
+        return self._root if self._widgets_ready else None
+
+    @property
+    def sliders(self) -> tuple:
+        """The z sliders, class 0 first (empty when static); moving one updates everything."""
+        return tuple(self._sliders) if self._widgets_ready else ()
+
+    def bar_widths(self) -> dict[str, list[float] | None]:
+        """The bars as drawn, class 0 first: ``{"z": [...], "a": [...], "stable": ...}``.
+
+        ``"stable"`` holds where the stable softmax's black ticks are drawn, or
+        None when they are hidden (``show_stable=False``).
+        """
+        stable = list(self._reference.get_xdata()) if self._reference.get_visible() else None
+        return {"z": [bar.get_width() for bar in self._bars_z],
+                "a": [bar.get_width() for bar in self._bars_a], "stable": stable}
+
+    def readout_text(self) -> str:
+        """What the live readout and message show, as plain text ('' when static)."""
+        if not self._widgets_ready:
+            return ""
+        import html
+        import re
+
+        shown = self._readout.value.replace("</div>", "\n") + self._message_widget.value
+        return html.unescape(re.sub(r"<[^>]+>", "", shown)).strip()
+
+    def readout_rows(self) -> list[tuple[str, str]]:
+        """The readout as (label, value) rows: each a_j, the sum (and the loss)."""
         rows = []
         for j in range(self.n):
             value = f"{self.a[j]:.4f}" if np.isfinite(self.a[j]) else "?"
@@ -459,7 +492,7 @@ class SoftmaxExplorer:
     def _readout_html(self) -> str:
         best = int(np.nanargmax(self.a)) if np.any(np.isfinite(self.a)) and not self.message else -1
         cells = []
-        for j, (label, value) in enumerate(self._readout_rows()):
+        for j, (label, value) in enumerate(self.readout_rows()):
             weight = "bold" if j == best else "normal"
             cells.append(f'<div style="font-family: monospace; font-weight: {weight}">'
                          f"{label} = {value}</div>")
@@ -475,7 +508,7 @@ class SoftmaxExplorer:
 
     def summary(self) -> str:
         """One line of plain text: z, a, the sum and any message."""
-        text = ", ".join(f"{label} = {value}" for label, value in self._readout_rows())
+        text = ", ".join(f"{label} = {value}" for label, value in self.readout_rows())
         line = f"{self.kind} (n={self.n}): z = {_fmt(np.round(self.z, 2))}; {text}"
         if self._with_temperature:
             line += f"; T = {self.temperature:.2f}"
@@ -499,7 +532,7 @@ class SoftmaxExplorer:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         if self.interactive:
-            bundle = live_figure_bundle(self._root, self.fig, self._alt())
+            bundle = live_figure_bundle(self.widget, self.fig, self._alt())
             bundle["text/plain"] = self.summary()
             # Saving the picture drew the figure, bars included, and that draw
             # kept its background: take a clean one with a full draw.
@@ -548,6 +581,11 @@ class CrossEntropyExplorer(SoftmaxExplorer):
         self._target_widget.observe(self._on_target, names="value")
         return [self._target_widget]
 
+    @property
+    def target_buttons(self):
+        """The row of target-class buttons (None when static); choosing one updates the loss."""
+        return self._target_widget if self._widgets_ready else None
+
     def set_target(self, target_class: int) -> "CrossEntropyExplorer":
         """Choose the target class y and update the loss."""
         self.target_class = self._valid_target(target_class, self.n)
@@ -591,8 +629,8 @@ class CrossEntropyExplorer(SoftmaxExplorer):
     def _status_text(self) -> str:
         return f"loss = -log(a{_subscript(self.target_class)}) = {self._loss_text()}"
 
-    def _readout_rows(self) -> list[tuple[str, str]]:
-        rows = super()._readout_rows()
+    def readout_rows(self) -> list[tuple[str, str]]:
+        rows = super().readout_rows()
         rows.append((f"loss = -log(a{_subscript(self.target_class)})", self._loss_text()))
         return rows
 
