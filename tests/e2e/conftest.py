@@ -157,11 +157,18 @@ def lab_server(browser_type_launch_args):
 
 
 @pytest.fixture
-def lab(page, lab_server):
+def lab(page, lab_server, request):
     """pytest-playwright's page (a new browser context per test, traced), for JupyterLab.
 
     The kernels the test started are shut down afterwards, even when it fails.
     """
+    if request.config.getoption("--tracing") != "off":
+        # pytest-playwright's trace films the page all along; on two shared cores
+        # that starved JupyterLab (a notebook not loaded in 180 s, 100 s without
+        # the trace). Keep the actions, DOM snapshots and sources, without the film.
+        page.context.tracing.stop()
+        page.context.tracing.start(title=request.node.nodeid, screenshots=False,
+                                   snapshots=True, sources=True)
     page.set_default_timeout(ACTION_TIMEOUT_MS)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
