@@ -94,7 +94,7 @@ nbval: $(STAMP)
 	$(PY) -m pytest notebooks $(NBVAL) -n $(JOBS) --dist loadfile -p no:cacheprovider -q
 
 e2e: $(STAMP) chromium
-	$(PY) -m pytest tests/e2e -p no:cacheprovider -rs -q
+	$(PY) -m pytest tests/e2e -p no:cacheprovider -rs -q --tracing retain-on-failure --output build/traces
 
 # Debian's chromium for the browser test; CI runs as root and installs it.
 chromium:
@@ -119,8 +119,12 @@ slides: $(STAMP)
 	@mkdir -p build/slides
 	$(VENV)/bin/jupyter nbconvert --to slides --output-dir build/slides notebooks/[0-9][0-9]_*.ipynb
 
-lock:
-	$(PY) tools/lock.py $(LOCK_PYTHONS)
+# One resolution for Python 3.11-3.13 on every platform: markers where pins differ,
+# tensorflow-cpu on Linux x86-64 and tensorflow elsewhere (requirements.in's markers).
+LOCK_COMMAND := uv pip compile --universal --python-version 3.11 --no-annotate requirements.in -o requirements.txt
+lock: $(STAMP)
+	@test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check $$(grep '^uv==' requirements.in)
+	$(VENV)/bin/$(LOCK_COMMAND) --quiet --custom-compile-command "make lock  ($(LOCK_COMMAND))"
 
 clean:
 	rm -rf build .pytest_cache

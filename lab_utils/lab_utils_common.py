@@ -13,12 +13,11 @@ make_reproducible(seed)
 show_figure(fig, alt), figure_html(fig, alt)
     Show a finished matplotlib figure as a picture with alt text, so screen
     readers, GitHub and nbviewer all get a description of it.
-live_figure_bundle(widget, fig, alt)
-    The display data for a live widget built around a figure: the widget
-    where widgets work, the picture with alt text everywhere else.
 HelperTypeError, HelperValueError
     Raised when a helper is called with the wrong arguments; a notebook shows
     the sentence alone, without a traceback.
+
+Live widget figures (ipympl) are in ``lab_utils_display``.
 
 Importing this module changes nothing: no style is applied and no print
 options are set until you call one of the functions above. Used by every
@@ -126,7 +125,7 @@ def presenter_mode(scale: float = 1.0) -> dict:
     """
     global _saved_before_presenter
     if not scale > 0:
-        raise ValueError(f"scale must be a positive number, got {scale!r}.")
+        raise HelperValueError(f"scale must be a positive number, got {scale!r}.")
     if _saved_before_presenter is None:
         _saved_before_presenter = {key: mpl.rcParams[key] for key in _PRESENTER_SCALE}
     # Convert every size to points first: 'large' is relative to font.size,
@@ -217,7 +216,7 @@ def figure_html(fig, alt: str, dpi: float | None = None) -> str:
         Resolution; defaults to the figure's own.
     """
     if not isinstance(alt, str) or not alt.strip():
-        raise ValueError("Every figure needs alt text: a sentence saying what it shows.")
+        raise HelperValueError("Every figure needs alt text: a sentence saying what it shows.")
     encoded = base64.b64encode(figure_png(fig, dpi)).decode("ascii")
     width = int(round(fig.get_figwidth() * fig.dpi))
     return (
@@ -266,33 +265,3 @@ def show_figure(fig, alt: str, close: bool = True) -> None:
     if close:
         plt.close(fig)
     display(image)
-
-
-def live_figure_bundle(widget, fig, alt: str) -> dict:
-    """Display data for a live widget that shows ``fig``.
-
-    JupyterLab renders the live widget; GitHub, nbviewer and other readers
-    without a widget frontend render the picture (``text/html`` with alt
-    text); a terminal gets the alt text. An ipympl canvas inside the widget
-    also keeps the picture in its saved state, so a saved notebook opened in
-    JupyterLab shows it before anything is run.
-
-    Parameters
-    ----------
-    widget : ipywidgets.DOMWidget
-        The widget to display (for example a VBox holding ``fig.canvas``).
-    fig : matplotlib.figure.Figure
-    alt : str
-        What the figure shows, in a sentence.
-    """
-    picture = figure_html(fig, alt)
-    canvas = getattr(fig, "canvas", None)
-    if hasattr(canvas, "_data_url") and hasattr(canvas, "_repr_mimebundle_"):
-        # ipympl: its own display step sets the canvas size and the saved
-        # picture; without it a canvas inside another widget stays 0 x 0.
-        canvas._repr_mimebundle_()
-    bundle = widget._repr_mimebundle_()
-    bundle = bundle[0] if isinstance(bundle, tuple) else dict(bundle)
-    bundle["text/plain"] = f"[interactive figure] {alt}"
-    bundle["text/html"] = picture
-    return bundle

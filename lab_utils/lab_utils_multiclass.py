@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lab_utils_common import HelperTypeError, HelperValueError
+from lab_utils_common import HelperTypeError, HelperValueError, dlc
 
 #: The centers of the four clusters, one ``[x0, x1]`` row per class.
 BLOB_CENTERS = ((-5.0, 2.0), (-2.0, -2.0), (1.0, 2.0), (5.0, -2.0))
@@ -78,26 +78,26 @@ def make_blobs_dataset(
     from sklearn.datasets import make_blobs
 
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive whole number, got {n_samples!r}.")
+        raise HelperValueError(f"n_samples must be a positive whole number, got {n_samples!r}.")
     centers = np.asarray(centers, dtype=float)
     if centers.ndim != 2 or centers.shape[1] != 2 or centers.shape[0] < 2:
-        raise ValueError(
+        raise HelperValueError(
             "centers must be a list of at least two [x0, x1] pairs, one per class; "
             f"got an array of shape {centers.shape}."
         )
     if not cluster_std > 0:
-        raise ValueError(f"cluster_std must be a positive number, got {cluster_std!r}.")
+        raise HelperValueError(f"cluster_std must be a positive number, got {cluster_std!r}.")
     X_train, y_train = make_blobs(
         n_samples=n_samples, centers=centers, cluster_std=cluster_std, random_state=random_state
     )
     return X_train, y_train
 
 
-# Four colors from the course palette (lab_utils_common.dlc): dlblue, dlorange,
-# dldarkred, dlpurple. Of every four-color choice from dlc these stay furthest
-# apart when protanopia, deuteranopia and tritanopia are simulated (the test
-# file checks it); a different marker per class backs the color up.
-CLASS_COLORS = ("#0096ff", "#FF9300", "#C00000", "#7030A0")
+# Four colors from the course palette: of every four-color choice from dlc
+# these stay furthest apart when protanopia, deuteranopia and tritanopia are
+# simulated (the test file checks it); a different marker per class backs the
+# color up.
+CLASS_COLORS = tuple(dlc[name] for name in ("dlblue", "dlorange", "dldarkred", "dlpurple"))
 """One color per class, class 0 first."""
 
 CLASS_MARKERS = ("o", "s", "^", "D")
@@ -111,7 +111,7 @@ PREDICT_BATCH_SIZE = 8192
 def _check_points(X, name: str = "X"):
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(
+        raise HelperValueError(
             f"{name} must hold one [x0, x1] row per example, an array of shape (m, 2); "
             f"got shape {X.shape}."
         )
@@ -121,11 +121,11 @@ def _check_points(X, name: str = "X"):
 def _check_classes(y, m: int, n_classes: int):
     y = np.asarray(y)
     if y.shape != (m,):
-        raise ValueError(
+        raise HelperValueError(
             f"y must hold one class number per example, shape ({m},); got shape {y.shape}."
         )
     if y.size and (not np.all(np.equal(np.mod(y, 1), 0)) or y.min() < 0 or y.max() >= n_classes):
-        raise ValueError(
+        raise HelperValueError(
             f"y must hold class numbers 0 to {n_classes - 1}; found values from "
             f"{y.min()} to {y.max()}."
         )
@@ -207,10 +207,10 @@ def predicted_classes(model, points):
     elif callable(model):
         scores = model(points)
     else:
-        raise TypeError("model must be a Keras model or a function that returns class scores.")
+        raise HelperTypeError("model must be a Keras model or a function that returns class scores.")
     scores = np.asarray(scores)
     if scores.ndim != 2 or scores.shape[0] != len(points):
-        raise ValueError(
+        raise HelperValueError(
             f"The model should return one row of class scores per point, shape ({len(points)}, "
             f"n_classes); it returned shape {scores.shape}."
         )
@@ -283,7 +283,7 @@ def plot_loss_curves(ax, losses: dict, *, title: str = "Training loss per epoch"
         One line per model, in the order given.
     """
     if not isinstance(losses, dict) or not losses:
-        raise ValueError(
+        raise HelperValueError(
             'losses must be a dict such as {"my model": history.history["loss"]}, '
             "with at least one entry."
         )
@@ -292,7 +292,7 @@ def plot_loss_curves(ax, losses: dict, *, title: str = "Training loss per epoch"
     for index, (label, values) in enumerate(losses.items()):
         values = np.asarray(values, dtype=float)
         if values.ndim != 1 or values.size == 0:
-            raise ValueError(f"The losses for {label!r} must be a list with one number per epoch.")
+            raise HelperValueError(f"The losses for {label!r} must be a list with one number per epoch.")
         linestyle, marker = styles[index % len(styles)]
         (line,) = ax.plot(
             np.arange(1, values.size + 1),
@@ -329,7 +329,7 @@ def build_four_class_model(output_activation: str = "linear"):
     keras.Sequential
     """
     if output_activation not in ("linear", "softmax"):
-        raise ValueError(
+        raise HelperValueError(
             'output_activation must be "linear" (the model outputs logits) or "softmax" '
             f"(the model outputs probabilities); got {output_activation!r}."
         )

@@ -15,7 +15,9 @@ plt_softmax(my_softmax, n=4, ...)
 plt_cross_entropy(my_softmax, n=4, target_class=0, ...)
     The same explorer with a target class and the cross-entropy loss.
 SoftmaxExplorer, CrossEntropyExplorer
-    The classes behind them (``.fig``, ``.z``, ``.a``, ``.set_z``, ``.message``).
+    The classes behind them (``.fig``, ``.z``, ``.a``, ``.set_z``, ``.message``;
+    read-outs ``.bar_widths()``, ``.readout_rows()``, ``.readout_text()``;
+    live parts ``.widget`` and ``.sliders``).
 
 Importing this module changes nothing global.
 """
@@ -25,13 +27,13 @@ from __future__ import annotations
 import math
 import warnings
 
-import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
 from lab_utils_checks import HINTS, diagnose_softmax_output
-from lab_utils_common import HelperTypeError, HelperValueError, dlc, figure_html, live_figure_bundle
+from lab_utils_common import HelperTypeError, HelperValueError, dlc, figure_html
+from lab_utils_display import in_widget_kernel, live_figure_bundle, widget_canvas
 
 #: Colors: bars, the largest probability, the target class, the stable reference.
 BAR_COLOR = dlc["dlblue"]
@@ -142,95 +144,6 @@ def _what_was_seen(output, z, name: str, mistake: str) -> str:
     return f"the outputs of {name} sum to 1 but are not softmax(z)"
 
 
-def _explorer_canvas_class():
-    """ipympl's canvas, keeping its saved picture (``_data_url``) current.
-
-    The saved picture is what a saved notebook shows before it is run. Two
-    gaps in ipympl 0.10 are closed here:
-
-    * Until a browser attaches, ipympl stores each new frame in ``_data_url``
-      as bare base64; JupyterLab cannot load that ("drawImage ... broken") and
-      leaves the figure empty. This subclass adds the ``data:image/png;base64,``
-      prefix before the value is sent.
-    * Once a browser is attached, ipympl stops sending ``_data_url``, and the
-      browser's own copy is taken as each frame arrives, before that frame is
-      drawn: one frame behind, blank after the first. A notebook the student
-      saves then reopens with empty figures. So when the figure has been still
-      for ``_PICTURE_DELAY`` seconds, the kernel sends its current frame as
-      ``_data_url``; arriving after the last frame, it is the value saved.
-    """
-    global _ExplorerCanvas
-    if _ExplorerCanvas is None:
-        from ipympl.backend_nbagg import Canvas
-        from ipywidgets import DOMWidget
-
-        class ExplorerCanvas(Canvas):
-            _picture_timer = None
-
-            def send_binary(self, data):
-                with self.hold_trait_notifications():
-                    super().send_binary(data)
-                    url = self._data_url
-                    if isinstance(url, str) and url and not url.startswith("data:"):
-                        self._data_url = "data:image/png;base64," + url
-                if not self.syncing_data_url:
-                    self._send_picture_when_still()
-
-            def _send_picture_when_still(self):
-                import asyncio
-
-                try:
-                    loop = asyncio.get_running_loop()
-                except RuntimeError:  # not inside a running kernel
-                    return
-                if self._picture_timer is not None:
-                    self._picture_timer.cancel()
-                self._picture_timer = loop.call_later(_PICTURE_DELAY, self._send_picture)
-
-            def _send_picture(self):
-                self._picture_timer = None
-                buffer = getattr(self, "_last_buff", None)
-                if self.comm is None or buffer is None or not buffer.size:  # closed, or never drawn
-                    return
-                self._data_url = _png_data_url(buffer.view(dtype=np.uint8).reshape((*buffer.shape, 4)))
-                # ipympl's own send_state leaves _data_url out once a browser is attached.
-                DOMWidget.send_state(self, key=["_data_url"])
-
-        _ExplorerCanvas = ExplorerCanvas
-    return _ExplorerCanvas
-
-
-_PICTURE_DELAY = 0.3  # seconds without a new frame before the picture is saved
-
-
-def _png_data_url(rgba) -> str:
-    import base64
-    import io
-
-    from PIL import Image
-
-    with io.BytesIO() as png:
-        Image.fromarray(rgba).save(png, format="png")
-        return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
-
-
-_ExplorerCanvas = None
-
-
-def _in_widget_kernel() -> bool:
-    """True when figures are drawn by ipympl inside a Jupyter kernel."""
-    backend = matplotlib.get_backend().lower()
-    if "ipympl" not in backend and "widget" not in backend:
-        return False
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except ImportError:
-        return False
-    return shell is not None and hasattr(shell, "kernel")
-
-
 class SoftmaxExplorer:
     """Sliders for z, bars for z and a = my_softmax(z), and a live readout.
 
@@ -274,7 +187,7 @@ class SoftmaxExplorer:
         self.z = start.copy()
         self.a = np.full(self.n, np.nan)
         self.message = ""
-        self.interactive = _in_widget_kernel() if interactive is None else bool(interactive)
+        self.interactive = in_widget_kernel() if interactive is None else bool(interactive)
         self._background = None
         self._widgets_ready = False
         self._build_figure()
@@ -294,15 +207,7 @@ class SoftmaxExplorer:
         if self.interactive:
             # An ipympl canvas of our own: shown by this explorer, not by pyplot,
             # whatever backend the notebook chose.
-            from ipympl.backend_nbagg import FigureManager
-
-            with warnings.catch_warnings():  # ipympl's toolbar trips a traitlets deprecation
-                warnings.simplefilter("ignore", DeprecationWarning)
-                FigureManager(_explorer_canvas_class()(self.fig), 0)
-            self.fig.canvas.header_visible = False
-            self.fig.canvas.footer_visible = False
-            self.fig.canvas.toolbar_visible = False
-            self.fig.canvas.resizable = False
+            widget_canvas(self.fig)
         else:
             from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -539,7 +444,38 @@ class SoftmaxExplorer:
         canvas.blit(self.fig.bbox)
 
     # ------------------------------------------------------------ reading out
-    def _readout_rows(self) -> list[tuple[str, str]]:
+    @property
+    def widget(self):
+        """The live widget (sliders, readout, message, figure), or None when static."""
+        return self._root if self._widgets_ready else None
+
+    @property
+    def sliders(self) -> tuple:
+        """The z sliders, class 0 first (empty when static); moving one updates everything."""
+        return tuple(self._sliders) if self._widgets_ready else ()
+
+    def bar_widths(self) -> dict[str, list[float] | None]:
+        """The bars as drawn, class 0 first: ``{"z": [...], "a": [...], "stable": ...}``.
+
+        ``"stable"`` holds where the stable softmax's black ticks are drawn, or
+        None when they are hidden (``show_stable=False``).
+        """
+        stable = list(self._reference.get_xdata()) if self._reference.get_visible() else None
+        return {"z": [bar.get_width() for bar in self._bars_z],
+                "a": [bar.get_width() for bar in self._bars_a], "stable": stable}
+
+    def readout_text(self) -> str:
+        """What the live readout and message show, as plain text ('' when static)."""
+        if not self._widgets_ready:
+            return ""
+        import html
+        import re
+
+        shown = self._readout.value.replace("</div>", "\n") + self._message_widget.value
+        return html.unescape(re.sub(r"<[^>]+>", "", shown)).strip()
+
+    def readout_rows(self) -> list[tuple[str, str]]:
+        """The readout as (label, value) rows: each a_j, the sum (and the loss)."""
         rows = []
         for j in range(self.n):
             value = f"{self.a[j]:.4f}" if np.isfinite(self.a[j]) else "?"
@@ -551,7 +487,7 @@ class SoftmaxExplorer:
     def _readout_html(self) -> str:
         best = int(np.nanargmax(self.a)) if np.any(np.isfinite(self.a)) and not self.message else -1
         cells = []
-        for j, (label, value) in enumerate(self._readout_rows()):
+        for j, (label, value) in enumerate(self.readout_rows()):
             weight = "bold" if j == best else "normal"
             cells.append(f'<div style="font-family: monospace; font-weight: {weight}">'
                          f"{label} = {value}</div>")
@@ -567,7 +503,7 @@ class SoftmaxExplorer:
 
     def summary(self) -> str:
         """One line of plain text: z, a, the sum and any message."""
-        text = ", ".join(f"{label} = {value}" for label, value in self._readout_rows())
+        text = ", ".join(f"{label} = {value}" for label, value in self.readout_rows())
         line = f"{self.kind} (n={self.n}): z = {_fmt(np.round(self.z, 2))}; {text}"
         if self._with_temperature:
             line += f"; T = {self.temperature:.2f}"
@@ -591,8 +527,11 @@ class SoftmaxExplorer:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         if self.interactive:
-            bundle = live_figure_bundle(self._root, self.fig, self._alt())
+            bundle = live_figure_bundle(self.widget, self.fig, self._alt())
             bundle["text/plain"] = self.summary()
+            # Saving the picture drew the figure, bars included, and that draw
+            # kept its background: take a clean one with a full draw.
+            self._background = None
             self._render()
             return bundle
         picture = self._picture_html()
@@ -637,6 +576,11 @@ class CrossEntropyExplorer(SoftmaxExplorer):
         self._target_widget.observe(self._on_target, names="value")
         return [self._target_widget]
 
+    @property
+    def target_buttons(self):
+        """The row of target-class buttons (None when static); choosing one updates the loss."""
+        return self._target_widget if self._widgets_ready else None
+
     def set_target(self, target_class: int) -> "CrossEntropyExplorer":
         """Choose the target class y and update the loss."""
         self.target_class = self._valid_target(target_class, self.n)
@@ -680,8 +624,8 @@ class CrossEntropyExplorer(SoftmaxExplorer):
     def _status_text(self) -> str:
         return f"loss = -log(a{_subscript(self.target_class)}) = {self._loss_text()}"
 
-    def _readout_rows(self) -> list[tuple[str, str]]:
-        rows = super()._readout_rows()
+    def readout_rows(self) -> list[tuple[str, str]]:
+        rows = super().readout_rows()
         rows.append((f"loss = -log(a{_subscript(self.target_class)})", self._loss_text()))
         return rows
 

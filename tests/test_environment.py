@@ -70,7 +70,8 @@ def test_tensorflow_is_the_cpu_build_on_linux_and_tensorflow_elsewhere():
 
 @pytest.mark.parametrize("version", SUPPORTED)
 def test_each_supported_python_gets_exactly_one_pin_per_package(version):
-    environment = {"sys_platform": "linux", "platform_machine": "x86_64", "python_version": version}
+    environment = {"sys_platform": "linux", "platform_machine": "x86_64", "python_version": version,
+                   "python_full_version": f"{version}.9"}
     seen: dict[str, str] = {}
     for requirement in pinned():
         if requirement.marker is None or requirement.marker.evaluate(environment):

@@ -16,14 +16,6 @@ import lab_utils_common as common
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_palette_has_the_course_colors():
-    assert common.dlc == {
-        "dlblue": "#0096ff", "dlorange": "#FF9300", "dldarkred": "#C00000",
-        "dlmagenta": "#FF40FF", "dlpurple": "#7030A0", "dldarkblue": "#0D5BDC",
-        "dlmedblue": "#4285F4",
-    }
-
-
 def test_style_color_cycle_is_the_palette():
     with mpl.rc_context():
         common.use_style()
@@ -118,18 +110,6 @@ def test_show_figure_displays_html_and_plain_alt_and_closes_the_figure(monkeypat
     assert not plt.fignum_exists(number)
 
 
-def test_live_figure_bundle_has_widget_picture_and_text():
-    import ipywidgets as widgets
-
-    fig = plt.figure()
-    slider = widgets.FloatSlider()
-    bundle = common.live_figure_bundle(widgets.VBox([slider]), fig, "A figure with a slider.")
-    plt.close(fig)
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"]
-    assert 'alt="A figure with a slider."' in bundle["text/html"]
-    assert bundle["text/plain"] == "[interactive figure] A figure with a slider."
-
-
 def test_make_reproducible_gives_the_same_numbers_twice():
     code = (
         "import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
@@ -153,3 +133,15 @@ def test_make_reproducible_after_tensorflow_started_says_what_to_do():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert "Restart the kernel" in result.stdout, result.stdout + result.stderr[-2000:]
+
+
+def test_every_helper_raises_the_one_line_errors_for_bad_arguments():
+    import ast
+
+    plain = []
+    for module in sorted(common.STYLE_PATH.parent.joinpath("lab_utils").glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) \
+                    and getattr(node.exc.func, "id", "") in ("ValueError", "TypeError"):
+                plain.append(f"{module.name}:{node.lineno}")
+    assert not plain, f"raise HelperValueError or HelperTypeError instead, at {plain}"

@@ -119,12 +119,6 @@ def _closest_pair_distance(colors):
     )
 
 
-def test_class_colors_come_from_the_course_palette():
-    palette = {to_hex(color) for color in dlc.values()}
-    assert len(mc.CLASS_COLORS) == 4
-    assert {to_hex(color) for color in mc.CLASS_COLORS} <= palette
-
-
 def test_class_colors_stay_apart_under_simulated_color_blindness():
     # 20 CIELAB units is a clearly visible difference between small markers.
     assert _closest_pair_distance(mc.CLASS_COLORS) > 20

@@ -49,9 +49,9 @@ def test_set_z_updates_outputs_bars_and_readout():
     e.set_z([0.0, 0.0, 0.0, 5.0])
     assert np.allclose(e.z, [0, 0, 0, 5])
     assert np.allclose(e.a, ls.softmax([0, 0, 0, 5]))
-    assert [bar.get_width() for bar in e._bars_a] == pytest.approx(list(e.a))
-    assert [bar.get_width() for bar in e._bars_z] == pytest.approx([0, 0, 0, 5])
-    assert "sum = 1.0000" in e.summary()
+    assert e.bar_widths()["a"] == pytest.approx(list(e.a))
+    assert e.bar_widths()["z"] == pytest.approx([0, 0, 0, 5])
+    assert e.readout_rows()[-1] == ("sum", "1.0000")
 
 
 def test_set_z_outside_the_slider_range_says_how_to_widen_it_and_changes_nothing():
@@ -94,7 +94,7 @@ def test_set_z_with_the_wrong_number_of_values_says_how_many():
 @pytest.mark.parametrize("n", [2, 3, 7, 10])
 def test_n_sets_the_number_of_classes(n):
     e = explorer(n=n)
-    assert e.z.shape == (n,) and e.a.shape == (n,) and len(e._bars_a) == n
+    assert e.z.shape == (n,) and e.a.shape == (n,) and len(e.bar_widths()["a"]) == n
 
 
 @pytest.mark.parametrize("n", [1, 11, 2.5, "4", True])
@@ -123,8 +123,7 @@ def test_temperature_divides_z_before_the_softmax():
 def test_stable_overlay_marks_the_reference_probabilities():
     e = explorer(show_stable=True, z_range=(-10, 10))
     e.set_z([10.0, -10.0, 0.0, 5.0])
-    assert e._reference.get_visible()
-    assert np.allclose(e._reference.get_xdata(), ls.softmax(e.z))
+    assert np.allclose(e.bar_widths()["stable"], ls.softmax(e.z))
 
 
 # ------------------------------------------------------------ bad student functions
@@ -200,7 +199,9 @@ def test_check_softmax_output_accepts_a_correct_output():
 
 # ------------------------------------------------------------ display
 def test_static_display_is_a_picture_with_alt_text_and_a_hint():
-    bundle = explorer()._repr_mimebundle_()
+    e = explorer()
+    assert e.widget is None and e.sliders == () and e.readout_text() == ""
+    bundle = e._repr_mimebundle_()
     assert set(bundle) == {"text/html", "text/plain"}
     assert 'alt="Two bar charts' in bundle["text/html"]
     assert "%matplotlib widget" in bundle["text/plain"]
@@ -208,9 +209,9 @@ def test_static_display_is_a_picture_with_alt_text_and_a_hint():
 
 def test_static_picture_includes_the_bars(tmp_path):
     e = explorer()
-    before = e._picture_html()
+    before = e._repr_mimebundle_()["text/html"]
     e.set_z([9.0, -9.0, 9.0, -9.0])
-    assert e._picture_html() != before, "the picture follows the bars"
+    assert e._repr_mimebundle_()["text/html"] != before, "the picture follows the bars"
 
 
 def test_plain_python_process_gets_the_static_version():
@@ -229,15 +230,18 @@ def test_interactive_explorer_has_the_widgets_the_browser_test_looks_for():
     import ipywidgets  # noqa: F401
 
     e = ls.plt_softmax(good_softmax, interactive=True, temperature=True)
-    classes = {cls for w in [*e._sliders, e._readout, e._message_widget, e._root]
-               for cls in w._dom_classes}
+    classes, widgets = set(), [e.widget]
+    while widgets:
+        widget = widgets.pop()
+        classes.update(widget._dom_classes)
+        widgets.extend(w for w in getattr(widget, "children", ()) if hasattr(w, "_dom_classes"))
     assert {"softmax-z-slider", "softmax-readout", "softmax-message", "softmax-explorer"} <= classes
-    e._sliders[3].value = 5.0  # a student drags z3
+    e.sliders[3].value = 5.0  # a student drags z3
     assert e.z[3] == 5.0 and np.allclose(e.a, ls.softmax(e.z))
-    assert "sum = 1.0000" in e._readout.value
+    assert "sum = 1.0000" in e.readout_text()
     e.set_z([0.0, 0.0, 0.0, 0.0])
-    assert [s.value for s in e._sliders] == [0.0] * 4
-    assert "a₀ = 0.2500" in e._readout.value
+    assert [s.value for s in e.sliders] == [0.0] * 4
+    assert "a₀ = 0.2500" in e.readout_text()
     bundle = e._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["text/plain"].startswith("softmax explorer (n=4)")
@@ -245,9 +249,9 @@ def test_interactive_explorer_has_the_widgets_the_browser_test_looks_for():
 
 def test_interactive_explorer_shows_the_message_in_the_widget():
     e = ls.plt_softmax(np.exp, interactive=True)
-    assert "not yet probabilities" in e._message_widget.value
-    e._sliders[0].value = 1.5
-    assert "not yet probabilities" in e._message_widget.value
+    assert "not yet probabilities" in e.readout_text()
+    e.sliders[0].value = 1.5
+    assert "not yet probabilities" in e.readout_text()
 
 
 # ------------------------------------------------------------ cross-entropy variant
@@ -281,8 +285,8 @@ def test_cross_entropy_with_a_broken_function_has_no_loss_but_a_message():
 
 def test_cross_entropy_target_buttons_change_the_loss():
     e = ls.plt_cross_entropy(good_softmax, interactive=True)
-    assert "softmax-target" in e._target_widget._dom_classes
-    e._target_widget.value = 3
+    assert "softmax-target" in e.target_buttons._dom_classes
+    e.target_buttons.value = 3
     assert e.target_class == 3 and e.loss == pytest.approx(-np.log(e.a[3]))
 
 

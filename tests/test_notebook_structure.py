@@ -47,8 +47,8 @@ def test_file_name_is_number_then_topic_in_words(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
-def test_kernelspec_is_python3(path):
-    assert load(path).metadata["kernelspec"]["name"] == "python3"
+def test_kernelspec_is_the_tools_one(path):
+    assert load(path).metadata["kernelspec"] == notebook_structure.KERNELSPEC
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
@@ -209,3 +209,12 @@ def test_in_the_suites_python_the_guard_passes(path):
     result = subprocess.run([sys.executable, "-c", kernel_guard(path)],
                             capture_output=True, text=True, cwd=ROOT / "notebooks")
     assert result.returncode == 0 and not result.stderr, result.stderr
+
+
+def test_the_tool_puts_the_guard_first_and_replaces_an_older_guard():
+    imports = "import numpy as np\n"
+    guarded = notebook_structure.with_kernel_guard(imports)
+    assert guarded == notebook_structure.KERNEL_GUARD + imports
+    older = guarded.replace("run `make lab`", "run make lab")
+    assert notebook_structure.with_kernel_guard(older) == guarded
+    assert notebook_structure.with_kernel_guard(guarded) == guarded

@@ -8,7 +8,7 @@ compares against (``make execute`` runs it on every notebook).
 
 Before executing, the generated parts of each notebook (navigation links,
 the contents list in 00, slide metadata) are refreshed, so they never drift.
-Each notebook runs in a fresh ``python3`` kernel from this environment, with
+Each notebook runs in a fresh kernel (``notebook_structure.KERNELSPEC``) from this environment, with
 ``notebooks/`` as the working directory, exactly as nbval runs it.
 """
 
@@ -32,14 +32,10 @@ import notebook_structure  # noqa: E402  (tools/ is not a package)
 def execute(path: Path, timeout: int = 300) -> float:
     """Execute one notebook in place; return the wall-clock seconds it took."""
     notebook = nbformat.read(path, as_version=4)
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-    }
+    notebook.metadata["kernelspec"] = dict(notebook_structure.KERNELSPEC)
     client = NotebookClient(
         notebook,
-        kernel_name="python3",
+        kernel_name=notebook_structure.KERNELSPEC["name"],
         timeout=timeout,
         resources={"metadata": {"path": str(path.parent)}},
         store_widget_state=True,

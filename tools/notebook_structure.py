@@ -8,6 +8,10 @@
   and each notebook's ``# Title``.
 - Contents: ``00_start_here.ipynb`` holds a list of every lesson, in order,
   in the cell marked ``"softmax_lab": {"generated": "contents"}``.
+- Kernel guard: the first code cell of every lesson after 00 opens with
+  ``KERNEL_GUARD``, which stops a kernel from another Python with one sentence
+  naming the fix (the rest of the cell is the lesson's own imports).
+- Kernel: every notebook's kernelspec is ``KERNELSPEC``.
 - Slides: every cell gets RISE / Reveal.js slide metadata: ``#`` and ``##``
   headings start a slide, ``###`` a sub-slide, navigation cells are skipped,
   everything else continues the current slide.
@@ -29,6 +33,18 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 START_HERE = "00_start_here.ipynb"
 LESSON_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
+#: The kernel every notebook runs in (tools/execute_notebooks.py and nbval use it too).
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+#: The opening lines of every lesson's first code cell, after 00.
+KERNEL_GUARD = """\
+# Any Python but the suite's own stops here, with the fix.
+try:
+    import ipympl, lab_utils_common  # noqa: E401, F401
+except ModuleNotFoundError as missing:
+    raise SystemExit(f"This kernel is not the suite's Python (it has no {missing.name}). "
+                     "Fix: quit this Jupyter, then run `make lab` in the repository folder.") from None
+"""
+_GUARD_END = ") from None\n"
 
 
 def lessons(folder: Path = NOTEBOOKS) -> list[Path]:
@@ -86,6 +102,13 @@ def slide_type(cell) -> str:
     return "-"
 
 
+def with_kernel_guard(source: str) -> str:
+    """A first code cell's source, opening with KERNEL_GUARD (an older guard replaced)."""
+    if source.startswith("# Any Python but the suite's own") and _GUARD_END in source:
+        source = source[source.index(_GUARD_END) + len(_GUARD_END):]
+    return KERNEL_GUARD + source
+
+
 def restructure(notebook, index: int, paths: list[Path], titles: list[str]):
     """Return the notebook with its generated parts rebuilt (in place)."""
     nav = nav_markdown(index, paths, titles)
@@ -94,13 +117,13 @@ def restructure(notebook, index: int, paths: list[Path], titles: list[str]):
         if generated_kind(cell) == "contents":
             body[position] = generated_cell("contents", contents_markdown(paths, titles))
     notebook.cells = [generated_cell("nav-top", nav), *body, generated_cell("nav-bottom", nav)]
+    if index > 0:
+        first_code = next((c for c in notebook.cells if c.cell_type == "code"), None)
+        if first_code is not None:
+            first_code.source = with_kernel_guard(first_code.source)
     for cell in notebook.cells:
         cell.metadata.setdefault("slideshow", {})["slide_type"] = slide_type(cell)
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-    }
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     return notebook
 
 

@@ -1,4 +1,5 @@
-"""Fixtures for the browser test: the suite's own JupyterLab and Debian's Chromium.
+"""Fixtures for the browser tests: the suite's own JupyterLab, and Debian's Chromium
+driven through pytest-playwright's fixtures (``page``, ``context``, ``browser``).
 
 The server runs from this environment on 127.0.0.1, at a free port, with a
 random token (auth and XSRF stay on). It serves a copy of the notebooks in
@@ -6,6 +7,8 @@ build/e2e/, so JupyterLab's autosave can never touch the committed ones, and
 reads throwaway user settings and workspaces, so a developer's own
 JupyterLab settings cannot change what the test sees. Everything it starts is
 stopped at the end, even when a test fails.
+
+Shared names (paths, Chromium's flags) live in ``e2e_settings.py``.
 """
 
 from __future__ import annotations
@@ -24,21 +27,15 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BUILD = ROOT / "build"
-WORK = BUILD / "e2e"
-SCREENSHOTS = BUILD / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-
-
-def find_chromium() -> str | None:
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
+from e2e_settings import (  # noqa: F401  (SCREENSHOTS: older tests import it from here)
+    ACTION_TIMEOUT_MS,
+    CHROMIUM_ARGS,
+    ROOT,
+    SCREENSHOTS,
+    VIEWPORT,
+    WORK,
+    find_chromium,
+)
 
 
 def free_port() -> int:
@@ -134,16 +131,23 @@ class LabServer:
 
 
 @pytest.fixture(scope="session")
-def chromium_path() -> str:
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's launch options, with Debian's Chromium and its flags."""
     path = find_chromium()
     if path is None:
         pytest.skip("Debian's chromium is not installed (run `make chromium` as root, or "
-                    "`apt-get install chromium`): the browser test cannot run here.")
-    return path
+                    "`apt-get install chromium`): the browser tests cannot run here.")
+    return {**browser_type_launch_args, "executable_path": path, "headless": True,
+            "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
-def lab_server(chromium_path):
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": VIEWPORT}
+
+
+@pytest.fixture(scope="session")
+def lab_server(browser_type_launch_args):
     server = LabServer()
     try:
         server.start()
@@ -152,33 +156,25 @@ def lab_server(chromium_path):
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def browser(chromium_path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:
-        pytest.skip(f"Playwright is not installed ({error}): run `make venv`.")
-    playwright = sync_playwright().start()
-    try:
-        try:
-            browser = playwright.chromium.launch(executable_path=chromium_path, headless=True,
-                                                 args=CHROMIUM_ARGS)
-        except Exception as error:
-            pytest.skip(f"Chromium at {chromium_path} could not be started: {error}")
-        yield browser
-        browser.close()
-    finally:
-        playwright.stop()
+@pytest.fixture
+def lab(page, lab_server, request):
+    """pytest-playwright's page (a new browser context per test, traced), for JupyterLab.
 
-
-@pytest.fixture(scope="session")
-def page(browser, lab_server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    console_errors: list[str] = []
-    page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
-    page.console_errors = console_errors
+    The kernels the test started are shut down afterwards, even when it fails.
+    """
+    if request.config.getoption("--tracing") != "off":
+        # pytest-playwright's trace films the page all along; on two shared cores
+        # that starved JupyterLab (a notebook not loaded in 180 s, 100 s without
+        # the trace). Keep the actions, DOM snapshots and sources, without the film.
+        page.context.tracing.stop()
+        page.context.tracing.start(title=request.node.nodeid, screenshots=False,
+                                   snapshots=True, sources=True)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        try:
+            lab_server.shut_down_kernels()
+        except OSError:
+            pass

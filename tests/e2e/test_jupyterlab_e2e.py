@@ -1,10 +1,15 @@
-"""Every notebook, opened and run in a real JupyterLab in a real browser.
+"""Every notebook in a real JupyterLab in a real browser, one test per phase.
 
-nbval runs kernels with no frontend; this test is what sees a widget that
+nbval runs kernels with no frontend; these tests are what see a widget that
 fails to render, a red stderr block, an equation that does not typeset or a
-slider that moves and changes nothing. For each notebook it checks the saved
-outputs before running, then Restart Kernel and Run All, then the outputs.
-Lesson 01's explorer is also driven with the keyboard and the mouse.
+slider that moves and changes nothing. The phases, each its own test (so a
+failure names its phase, and ``make e2e`` keeps its trace in build/traces/):
+
+* saved render: each notebook as saved, before anything runs;
+* Run All: Restart Kernel and Run All, then every output;
+* save and reopen: a run notebook saved and opened again keeps its pictures;
+* the explorer by keyboard and mouse, in lesson 01;
+* presenting: JupyterLab's Presentation Mode keeps the explorer live.
 """
 
 from __future__ import annotations
@@ -18,9 +23,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT, SCREENSHOTS
+from e2e_settings import CURRENT, KERNEL_START_MS, LESSON_01, NOTEBOOKS, SCREENSHOTS
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+DOCUMENT_READY = """() => {
+  const app = window.jupyterapp;
+  const panel = app && app.shell.currentWidget;
+  return !!(panel && panel.context && panel.context.isReady);
+}"""
 
 APP_READY = """() => {
   const app = window.jupyterapp;
@@ -167,36 +176,18 @@ def has_math(path: Path) -> bool:
                for cell in notebook.cells)
 
 
-SWITCH_TO = """async (path) => {
-  const app = window.jupyterapp;
-  // Close what the previous test left open, without a save prompt (its kernel
-  // is already shut down), so only the new notebook's tab is open.
-  for (const widget of Array.from(app.shell.widgets('main'))) {
-    if (widget.context) widget.context.model.dirty = false;
-    widget.dispose();
-  }
-  const panel = await app.commands.execute('docmanager:open', {path});
-  for (const widget of Array.from(app.shell.widgets('main'))) {
-    if (widget !== panel) widget.dispose();  // the Launcher an empty main area opens
-  }
-}"""
-
-
-def open_notebook(page, lab_server, name: str) -> None:
-    # Loading JupyterLab takes seconds on a small machine: once it is up, later
-    # notebooks are opened inside it. Otherwise (first time, or after the RISE
-    # page) ?reset gives a fresh workspace with only this notebook open.
-    try:
-        in_lab = "/lab" in page.url and page.evaluate("() => !!window.jupyterapp")
-        if in_lab:
-            page.evaluate(SWITCH_TO, f"notebooks/{name}")
-    except Exception:
-        in_lab = False
-    if not in_lab:
-        page.goto(f"{lab_server.url}/lab/tree/notebooks/{name}?reset&token={lab_server.token}")
-    page.wait_for_function(APP_READY, timeout=90_000)
+def open_notebook(page, lab_server, name: str, kernel: bool = True) -> None:
+    """Open notebooks/<name> alone in a fresh workspace; wait for its idle kernel too."""
+    page.goto(f"{lab_server.url}/lab/tree/notebooks/{name}?reset&token={lab_server.token}")
+    page.wait_for_function(APP_READY if kernel else DOCUMENT_READY, timeout=KERNEL_START_MS)
     opened = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
     assert opened == f"notebooks/{name}", f"expected notebooks/{name} on screen, found {opened}"
+    wait_for_widgets(page)
+
+
+def wait_for_widgets(page) -> None:
+    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.node"
+                           ".innerText.includes('Loading widget...')", timeout=30_000)
 
 
 def wait_for_typesetting(page, expect_math: bool) -> dict:
@@ -234,29 +225,32 @@ def restart_and_run_all(page) -> float:
     return time.monotonic() - start
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_renders_runs_and_shows_no_errors_in_jupyterlab(page, lab_server, path):
-    open_notebook(page, lab_server, path.name)
-    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.node"
-                           ".innerText.includes('Loading widget...')",
-                           timeout=30_000)
-    saved = wait_for_typesetting(page, has_math(path))
+IDS = [p.name for p in NOTEBOOKS]
+WITH_FIGURES = [p for p in NOTEBOOKS if expected_figures(p)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_saved_render_shows_pictures_and_equations_before_running(lab, lab_server, path):
+    open_notebook(lab, lab_server, path.name, kernel=False)
+    saved = wait_for_typesetting(lab, has_math(path))
     assert saved["widgetErrors"] == 0, "saved outputs show 'Error displaying widget'"
     assert not saved["rawTex"], f"equations not typeset before running: {saved['rawTex']}"
     assert saved["pictures"] >= expected_figures(path), (
         "a saved interactive figure does not display as a picture before running")
 
-    seconds = restart_and_run_all(page)
-    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.node"
-                           ".innerText.includes('Loading widget...')",
-                           timeout=30_000)
-    cells = page.evaluate(CELL_REPORT)
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_run_all_runs_every_cell_without_errors(lab, lab_server, path):
+    open_notebook(lab, lab_server, path.name)
+    seconds = restart_and_run_all(lab)
+    wait_for_widgets(lab)
+    cells = lab.evaluate(CELL_REPORT)
     for number, cell in enumerate(cells):
         if cell["marked"]:
             assert cell["errors"], f"code cell {number} is marked to raise but did not"
         else:
             assert not cell["errors"], f"code cell {number} ({cell['source']!r}): {cell['errors']}"
-    report = wait_for_typesetting(page, has_math(path))
+    report = wait_for_typesetting(lab, has_math(path))
     assert report["widgetErrors"] == 0, "'Error displaying widget' after Run All"
     assert report["stderr"] == 0, f"stderr after Run All: {report['stderrText']}"
     assert not report["rawTex"], f"equations not typeset: {report['rawTex']}"
@@ -266,60 +260,55 @@ def test_notebook_renders_runs_and_shows_no_errors_in_jupyterlab(page, lab_serve
     assert report["drawnFigures"] >= expected, (
         f"{report['drawnFigures']} of {expected} interactive figures rendered")
     assert not report["news"], "JupyterLab's news prompt appeared"
-
     if path.name.startswith("00_"):
-        checks = page.locator(f"{CURRENT} .jp-OutputArea-output", has_text="[PASS] Python").inner_text()
+        checks = lab.locator(f"{CURRENT} .jp-OutputArea-output", has_text="[PASS] Python").inner_text()
         assert "[FAIL]" not in checks and "checks passed." in checks, checks
-
-    first_widget = page.locator(f"{CURRENT} .jp-OutputArea-output .jupyter-widgets").first
+    first_widget = lab.locator(f"{CURRENT} .jp-OutputArea-output .jupyter-widgets").first
     if first_widget.count():
         first_widget.scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOTS / f"{path.stem}.png"))
+    lab.screenshot(path=str(SCREENSHOTS / f"{path.stem}.png"))
     print(f"\n{path.name}: Restart & Run All in JupyterLab took {seconds:.1f} s; "
           f"{report['equations']} equations typeset, {report['drawnFigures']} live figures")
 
-    if expected:
-        # A student saves the run notebook and opens it again another day: the
-        # figures must come back as pictures, not "Error displaying widget".
-        # Each explorer sends its picture once its figure has been still for a
-        # moment; a save before that keeps the browser's copy, so save until
-        # the file holds every picture (10 s at most), as autosave would.
-        deadline = time.monotonic() + 10
-        while True:
-            page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-            page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
-                                   timeout=30_000)
-            painted_in_file = saved_pictures(lab_server.api("GET", f"/api/contents/notebooks/{path.name}"))
-            if painted_in_file >= expected or time.monotonic() > deadline:
-                break
-            page.wait_for_timeout(500)
-        assert painted_in_file >= expected, (
-            f"the saved file holds {painted_in_file} of {expected} figure pictures")
-        lab_server.shut_down_kernels()
-        open_notebook(page, lab_server, path.name)
-        page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.node"
-                               ".innerText.includes('Loading widget...')",
-                               timeout=30_000)
-        reopened = page.evaluate(PAGE_REPORT)
-        assert reopened["widgetErrors"] == 0, (
-            "after saving the run notebook and opening it again: 'Error displaying widget'")
-        try:
-            page.wait_for_function(f"() => ({PAINTED_FIGURES})() >= {expected}", timeout=10_000)
-        except Exception:
-            page.screenshot(path=str(SCREENSHOTS / f"{path.stem}_reopened.png"))
-        painted = page.evaluate(PAINTED_FIGURES)
-        assert painted >= expected, (
-            f"after saving the run notebook and opening it again, {painted} of {expected} "
-            f"figures show their picture (screenshot build/screenshots/{path.stem}_reopened.png)")
+
+@pytest.mark.parametrize("path", WITH_FIGURES, ids=[p.name for p in WITH_FIGURES])
+def test_save_and_reopen_keeps_every_figures_picture(lab, lab_server, path):
+    # A student saves the run notebook and opens it again another day: the
+    # figures must come back as pictures, not "Error displaying widget".
+    # Each explorer sends its picture once its figure has been still for a
+    # moment; a save before that keeps the browser's copy, so save until
+    # the file holds every picture (10 s at most), as autosave would.
+    expected = expected_figures(path)
+    open_notebook(lab, lab_server, path.name)
+    restart_and_run_all(lab)
+    wait_for_widgets(lab)
+    deadline = time.monotonic() + 10
+    while True:
+        lab.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        lab.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
+                              timeout=30_000)
+        painted_in_file = saved_pictures(lab_server.api("GET", f"/api/contents/notebooks/{path.name}"))
+        if painted_in_file >= expected or time.monotonic() > deadline:
+            break
+        lab.wait_for_timeout(500)
+    assert painted_in_file >= expected, (
+        f"the saved file holds {painted_in_file} of {expected} figure pictures")
     lab_server.shut_down_kernels()
+    open_notebook(lab, lab_server, path.name)
+    reopened = lab.evaluate(PAGE_REPORT)
+    assert reopened["widgetErrors"] == 0, (
+        "after saving the run notebook and opening it again: 'Error displaying widget'")
+    try:
+        lab.wait_for_function(f"() => ({PAINTED_FIGURES})() >= {expected}", timeout=10_000)
+    except Exception:
+        lab.screenshot(path=str(SCREENSHOTS / f"{path.stem}_reopened.png"))
+    painted = lab.evaluate(PAINTED_FIGURES)
+    assert painted >= expected, (
+        f"after saving the run notebook and opening it again, {painted} of {expected} "
+        f"figures show their picture (screenshot build/screenshots/{path.stem}_reopened.png)")
 
 
 # ---------------------------------------------------------------- lesson 01's explorer
-LESSON_01 = ROOT / "notebooks" / "01_softmax_function.ipynb"
-
-CURRENT = ".jp-NotebookPanel:not(.lm-mod-hidden)"
-
-
 def readout_text(page) -> str:
     return page.locator(f"{CURRENT} .softmax-explorer").first.locator(".softmax-readout").inner_text()
 
@@ -355,12 +344,19 @@ def run_in_kernel(page, code: str) -> None:
     }""", code)
 
 
-@pytest.mark.skipif(not LESSON_01.exists(), reason="lesson 01 is not in this checkout")
-def test_explorer_sliders_respond_to_keyboard_and_mouse_survive_a_broken_function_and_presenting(page, lab_server):
+def run_lesson_01(page, lab_server):
+    """Lesson 01 opened and run; its first explorer, scrolled into view."""
     open_notebook(page, lab_server, LESSON_01.name)
     restart_and_run_all(page)
     explorer = page.locator(f"{CURRENT} .softmax-explorer").first
     explorer.scroll_into_view_if_needed()
+    return explorer
+
+
+@pytest.mark.skipif(not LESSON_01.exists(), reason="lesson 01 is not in this checkout")
+def test_explorer_answers_keyboard_and_mouse_and_survives_a_broken_function(lab, lab_server):
+    page = lab
+    explorer = run_lesson_01(page, lab_server)
     handle = explorer.locator(".softmax-z-slider .noUi-handle").first
 
     # Keyboard: focus z0's handle and press the right arrow.
@@ -417,7 +413,12 @@ def test_explorer_sliders_respond_to_keyboard_and_mouse_survive_a_broken_functio
     assert "Divide every exponential by the sum" in message.inner_text()
     page.screenshot(path=str(SCREENSHOTS / "01_explorer_broken_function.png"))
 
-    # Presenting: JupyterLab's Presentation Mode keeps the explorer live.
+
+
+@pytest.mark.skipif(not LESSON_01.exists(), reason="lesson 01 is not in this checkout")
+def test_presenting_in_presentation_mode_keeps_the_explorer_live(lab, lab_server):
+    page = lab
+    explorer = run_lesson_01(page, lab_server)
     page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-presentation-mode')")
     page.wait_for_function("() => window.jupyterapp.shell.presentationMode === true", timeout=10_000)
     try:
@@ -429,4 +430,3 @@ def test_explorer_sliders_respond_to_keyboard_and_mouse_survive_a_broken_functio
     finally:
         page.evaluate("() => window.jupyterapp.commands.execute("
                       "'application:toggle-presentation-mode')")
-    lab_server.shut_down_kernels()

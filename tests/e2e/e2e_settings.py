@@ -1,0 +1,51 @@
+"""What every browser test shares: where things are, and how Chromium is started.
+
+The browser tests (``tests/e2e/test_*.py``) import these names; the
+pytest-playwright fixtures in ``conftest.py`` use them to launch Debian's
+Chromium. ``make e2e`` runs them with ``--tracing retain-on-failure
+--output build/traces``: a failing test leaves a Playwright trace in a folder
+named after the test (and so after its phase), which
+``.venv/bin/playwright show-trace build/traces/<test>/trace.zip`` replays.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build"
+#: The JupyterLab server's copy of the notebooks, settings and log.
+WORK = BUILD / "e2e"
+SCREENSHOTS = BUILD / "screenshots"
+#: pytest-playwright's --output: traces of failed tests (emptied at each run).
+TRACES = BUILD / "traces"
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LESSON_01 = ROOT / "notebooks" / "01_softmax_function.ipynb"
+
+#: Where Debian installs Chromium; found on PATH otherwise.
+CHROMIUM = "/usr/bin/chromium"
+#: Headless Chromium as root in a container, with nothing fetched from the network.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+#: Milliseconds a page action may wait (JupyterLab is slow on a 2-core machine).
+ACTION_TIMEOUT_MS = 60_000
+#: Milliseconds JupyterLab may take to load a notebook and start its kernel
+#: (a kernel took over 90 s while other test suites shared the two cores).
+KERNEL_START_MS = 180_000
+
+#: The notebook on screen (other tabs stay in the page, hidden).
+CURRENT = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+
+
+def find_chromium() -> str | None:
+    """The Chromium executable to drive, or None if none is installed."""
+    for candidate in (CHROMIUM, shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
