@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import signal
 import shutil
 import socket
 import subprocess
@@ -28,9 +29,9 @@ DECKS = ROOT / "build" / "slides"
 # What the decks load, copied next to them: (npm package, files or folders inside it).
 VENDORED = {
     "reveal.js": ["dist", "plugin/notes"],
-    "mathjax": ["MathJax.js", "config", "extensions", "jax/input/TeX", "jax/output/CommonHTML",
-                "jax/element", "fonts/HTML-CSS/TeX/woff", "localization/en"],
+    "mathjax": ["MathJax.js", "config", "extensions", "jax", "fonts/HTML-CSS/TeX/woff", "localization"],
     "requirejs": ["require.js"],
+    "jquery": ["dist/jquery.min.js"],
     "@jupyter-widgets/html-manager": ["dist"],
     "jupyter-matplotlib": ["dist"],
 }
@@ -102,14 +103,24 @@ def present(number: str, port: int | None) -> None:
     # Voilà's own log would print a second, tokenless address; it goes to a file.
     log_path = ROOT / "build" / "present.log"
     log_path.parent.mkdir(exist_ok=True)
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     with open(log_path, "w") as log:
+        # A session of its own: Ctrl+C reaches only this script, which stops
+        # Voilà with SIGTERM (Jupyter would ask "Shutdown this server? (y/[n])"
+        # on a terminal it does not print to).
         process = subprocess.Popen(voila_command(notebook, port, token), cwd=ROOT, env=environment(),
-                                   stdout=log, stderr=subprocess.STDOUT)
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             code = process.wait()
         except KeyboardInterrupt:
             process.terminate()
-            code = process.wait()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
             print("Slideshow stopped.")
             return
     if code:
@@ -131,28 +142,34 @@ def vendor(target: Path) -> None:
                 shutil.copy2(source, destination)
 
 
-def decks(notebooks: list[Path]) -> None:
+def decks(notebooks: list[Path], out: Path = DECKS) -> list[Path]:
+    """Write one deck per notebook into out/, with the files they load in out/vendor/."""
     from nbconvert import SlidesExporter
     from traitlets.config import Config
 
     check_node_modules()
-    DECKS.mkdir(parents=True, exist_ok=True)
-    vendor(DECKS / "vendor")
+    out.mkdir(parents=True, exist_ok=True)
+    vendor(out / "vendor")
     config = Config()
     config.SlidesExporter.reveal_url_prefix = "vendor/reveal.js"
     config.SlidesExporter.mathjax_url = "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
+    config.SlidesExporter.jquery_url = "vendor/jquery/dist/jquery.min.js"
+    config.SlidesExporter.reveal_theme = "white"  # its fonts are in reveal.js; "simple" fetches Google's
     config.SlidesExporter.require_js_url = "vendor/requirejs/require.js"
     config.SlidesExporter.widget_renderer_url = "vendor/@jupyter-widgets/html-manager/dist/embed-amd.js"
     config.SlidesExporter.template_name = "softmax_deck"
     config.SlidesExporter.extra_template_basedirs = [str(TEMPLATES / "nbconvert" / "templates")]
     exporter = SlidesExporter(config=config)
+    written = []
     for notebook in notebooks:
         number = notebook.name[:2]
         body, _ = exporter.from_filename(str(notebook), resources={"lesson_number": number})
-        out = DECKS / f"{notebook.stem}.slides.html"
-        out.write_text(body, encoding="utf-8")
-        print(f"wrote {out.relative_to(ROOT)}")
-    print(f"Open them from {DECKS}/ (file:// works, no network needed).")
+        deck = out / f"{notebook.stem}.slides.html"
+        deck.write_text(body, encoding="utf-8")
+        written.append(deck)
+        print(f"wrote {deck}")
+    print(f"Open them from {out}/ (file:// works, no network needed).")
+    return written
 
 
 def main(argv: list[str] | None = None) -> None:
