@@ -15,7 +15,7 @@ OPEN_START := --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb noteb
 # Jupyter refuses to run as root unless told; containers and CI run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock clean
+.PHONY: help lab test venv doctor execute bench slides present unit unit-and-notebooks nbval e2e chromium fresh-copy lock clean
 
 help:
 	@echo "make lab        set up .venv if needed, then start JupyterLab on notebooks/00_start_here.ipynb"
@@ -25,7 +25,8 @@ help:
 	@echo "make execute    re-run every notebook in place (the one way to refresh stored outputs)"
 	@echo "make bench      benchmarks (medians and ratios against a baseline in the same run;"
 	@echo "                every lesson from a fresh kernel, BENCH_RUNS=3 times: about 5 min)"
-	@echo "make slides     static Reveal.js decks in build/slides/"
+	@echo "make present NB=01   live Reveal.js slideshow of a lesson (Voila, 127.0.0.1, token)"
+	@echo "make slides     offline Reveal.js decks in build/slides/ (open from file://)"
 	@echo "make fresh-copy NB=01   a pristine copy of a lesson; your edited copy is saved aside first"
 	@echo "make unit / nbval / e2e   one part of make test;  make lock   re-pin requirements.txt"
 	@echo "make clean      remove build/ (screenshots, decks, test work)"
@@ -83,7 +84,7 @@ unit: $(STAMP)
 nbval: $(STAMP)
 	$(PY) -m pytest notebooks $(NBVAL) -n $(JOBS) --dist loadfile -p no:cacheprovider -q
 
-e2e: $(STAMP) chromium
+e2e: $(STAMP) chromium $(SLIDES_NPM)
 	$(PY) -m pytest tests/e2e -p no:cacheprovider -rs -q
 
 # Debian's chromium for the browser test; CI runs as root and installs it.
@@ -105,9 +106,22 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_explorer.py
 	$(PY) benchmarks/bench_notebooks.py --runs $(BENCH_RUNS)
 
-slides: $(STAMP)
-	@mkdir -p build/slides
-	$(VENV)/bin/jupyter nbconvert --to slides --output-dir build/slides notebooks/[0-9][0-9]_*.ipynb
+# ---------------------------------------------------------------- slides
+# reveal.js, MathJax, the widget renderer and ipympl's front end, from npm at
+# the versions in slides/package-lock.json (slides/node_modules/ is never committed).
+SLIDES_NPM := slides/node_modules/.package-lock.json
+$(SLIDES_NPM): slides/package.json slides/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed once to fetch the slides' front end: install Node.js (e.g. apt-get install npm)."; exit 1; }
+	npm ci --prefix slides --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Live slides: Voila on 127.0.0.1 with a fresh token; prints the one URL to open.
+present: $(STAMP) $(SLIDES_NPM)
+	@$(PY) tools/slides.py present $(NB)
+
+# Offline decks: build/slides/NN_*.slides.html with the files they load in build/slides/vendor/.
+slides: $(STAMP) $(SLIDES_NPM)
+	$(PY) tools/slides.py decks
 
 lock:
 	$(PY) tools/lock.py $(LOCK_PYTHONS)
