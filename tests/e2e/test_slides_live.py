@@ -22,8 +22,15 @@ from slides_support import browser_type_launch_args, offline_page  # noqa: F401 
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPLORER = ".softmax-explorer"
-READOUT = f"{EXPLORER} .softmax-readout"
-HANDLE = f"{EXPLORER} .softmax-z-slider .noUi-handle"
+# The explorer on the slide shown now (lesson 01 has more than one).
+READOUT = f".reveal .slides section.present {EXPLORER} .softmax-readout"
+HANDLE = f".reveal .slides section.present {EXPLORER} .softmax-z-slider .noUi-handle"
+# Reveal.js keeps the slides next to the shown one laid out (off to the side),
+# so "visible" is not enough: the explorer must be in the slide shown now.
+EXPLORER_SHOWN = f"""() => {{
+  const shown = [...document.querySelectorAll('.reveal .slides section.present')].pop();
+  return Boolean(shown && shown.querySelector('{EXPLORER}'));
+}}"""
 # Which slide is shown: its position among all sections (sub-slides included).
 CURRENT_SLIDE = """() => [...document.querySelectorAll('.reveal .slides section')]
   .findIndex(s => s.classList.contains('present') && !s.querySelector('section.present'))"""
@@ -79,7 +86,7 @@ def test_live_slideshow_redraws_the_explorer_and_keeps_arrow_keys_on_its_slider(
     page = offline_page(browser)
     # Voilà runs the lesson while it streams the page: give it time on a busy machine.
     page.goto(slideshow_url, wait_until="commit")
-    page.wait_for_selector(f"{HANDLE}", state="attached", timeout=240_000)
+    page.wait_for_selector(f"{EXPLORER} .noUi-handle", state="attached", timeout=240_000)
     page.wait_for_selector(".reveal.ready", state="attached", timeout=60_000)
     slides = page.evaluate("() => document.querySelectorAll('.reveal .slides > section').length")
     assert slides > 5, slides
@@ -88,12 +95,12 @@ def test_live_slideshow_redraws_the_explorer_and_keeps_arrow_keys_on_its_slider(
     page.locator(".reveal").click(position={"x": 5, "y": 5})
     page.keyboard.press("Home")
     for _ in range(60):
-        if page.locator(EXPLORER).first.is_visible():
+        if page.evaluate(EXPLORER_SHOWN):
             break
         page.keyboard.press("n")
         page.wait_for_timeout(150)
-    explorer = page.locator(EXPLORER).first
-    assert explorer.is_visible(), "no slide shows the explorer"
+    assert page.evaluate(EXPLORER_SHOWN), "no slide shows the explorer"
+    explorer = page.locator(f".reveal .slides section.present {EXPLORER}").first
     canvas = explorer.locator("canvas").first
     picture = lambda: canvas.evaluate("c => c.toDataURL()")  # noqa: E731
     page.wait_for_function(f"() => document.querySelector('{READOUT}').innerText.trim() !== ''")
