@@ -9,6 +9,8 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize
 # One pytest worker per core, two at most; notebooks stay whole on one worker.
 JOBS   ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 2 ] && n=2; echo $$n)
 NB     ?=
+# Written by `npm ci` in slides/: the slides' front end is installed (see "slides" below).
+SLIDES_NPM := slides/node_modules/.package-lock.json
 BENCH_RUNS ?= 3
 # The printed address and the browser both open lesson 00.
 OPEN_START := --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb notebooks/00_start_here.ipynb
@@ -109,7 +111,6 @@ bench: $(STAMP)
 # ---------------------------------------------------------------- slides
 # reveal.js, MathJax, the widget renderer and ipympl's front end, from npm at
 # the versions in slides/package-lock.json (slides/node_modules/ is never committed).
-SLIDES_NPM := slides/node_modules/.package-lock.json
 $(SLIDES_NPM): slides/package.json slides/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm is needed once to fetch the slides' front end: install Node.js (e.g. apt-get install npm)."; exit 1; }
 	npm ci --prefix slides --ignore-scripts --no-audit --no-fund --loglevel=error
