@@ -8,7 +8,7 @@
   and each notebook's ``# Title``.
 - Contents: ``00_start_here.ipynb`` holds a list of every lesson, in order,
   in the cell marked ``"softmax_lab": {"generated": "contents"}``.
-- Slides: every cell gets RISE / Reveal.js slide metadata: ``#`` and ``##``
+- Slides: every cell gets Reveal.js slide metadata (make present, make slides): ``#`` and ``##``
   headings start a slide, ``###`` a sub-slide, navigation cells are skipped,
   everything else continues the current slide.
 
