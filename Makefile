@@ -9,13 +9,15 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize
 # One pytest worker per core, two at most; notebooks stay whole on one worker.
 JOBS   ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 2 ] && n=2; echo $$n)
 NB     ?=
+# Written by `npm ci` in slides/: the slides' front end is installed (see "slides" below).
+SLIDES_NPM := slides/node_modules/.package-lock.json
 BENCH_RUNS ?= 3
 # The printed address and the browser both open lesson 00.
 OPEN_START := --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb notebooks/00_start_here.ipynb
 # Jupyter refuses to run as root unless told; containers and CI run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock clean assignment autograde
+.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock present clean assignment autograde
 
 help:
 	@echo "make lab        set up .venv if needed, then start JupyterLab on notebooks/00_start_here.ipynb"
@@ -25,7 +27,8 @@ help:
 	@echo "make execute    re-run every notebook in place (the one way to refresh stored outputs)"
 	@echo "make bench      benchmarks (medians and ratios against a baseline in the same run;"
 	@echo "                every lesson from a fresh kernel, BENCH_RUNS=3 times: about 5 min)"
-	@echo "make slides     static Reveal.js decks in build/slides/"
+	@echo "make present NB=01   live Reveal.js slideshow of a lesson (Voila, 127.0.0.1, token)"
+	@echo "make slides     offline Reveal.js decks in build/slides/ (open from file://)"
 	@echo "make fresh-copy NB=01   a pristine copy of a lesson; your edited copy is saved aside first"
 	@echo "make assignment           instructors: nbgrader's student version of 07 in build/course/release/"
 	@echo "make autograde SUBMISSIONS=DIR   grade DIR/<student_id>/07_exercises.ipynb: build/grades.csv + feedback"
@@ -93,7 +96,7 @@ unit: $(STAMP)
 nbval: $(STAMP)
 	$(PY) -m pytest notebooks $(NBVAL) -n $(JOBS) --dist loadfile -p no:cacheprovider -q
 
-e2e: $(STAMP) chromium
+e2e: $(STAMP) chromium $(SLIDES_NPM)
 	$(PY) -m pytest tests/e2e -p no:cacheprovider -rs -q --tracing retain-on-failure --output build/traces
 
 # Debian's chromium for the browser test; CI runs as root and installs it.
@@ -115,9 +118,21 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_explorer.py
 	$(PY) benchmarks/bench_notebooks.py --runs $(BENCH_RUNS)
 
-slides: $(STAMP)
-	@mkdir -p build/slides
-	$(VENV)/bin/jupyter nbconvert --to slides --output-dir build/slides notebooks/[0-9][0-9]_*.ipynb
+# ---------------------------------------------------------------- slides
+# reveal.js, MathJax, the widget renderer and ipympl's front end, from npm at
+# the versions in slides/package-lock.json (slides/node_modules/ is never committed).
+$(SLIDES_NPM): slides/package.json slides/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed once to fetch the slides' front end: install Node.js (e.g. apt-get install npm)."; exit 1; }
+	npm ci --prefix slides --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Live slides: Voila on 127.0.0.1 with a fresh token; prints the one URL to open.
+present: $(STAMP) $(SLIDES_NPM)
+	@$(PY) tools/slides.py present $(NB)
+
+# Offline decks: build/slides/NN_*.slides.html with the files they load in build/slides/vendor/.
+slides: $(STAMP) $(SLIDES_NPM)
+	$(PY) tools/slides.py decks
 
 # One resolution for Python 3.11-3.13 on every platform: markers where pins differ,
 # tensorflow-cpu on Linux x86-64 and tensorflow elsewhere (requirements.in's markers).

@@ -12,7 +12,7 @@
   ``KERNEL_GUARD``, which stops a kernel from another Python with one sentence
   naming the fix (the rest of the cell is the lesson's own imports).
 - Kernel: every notebook's kernelspec is ``KERNELSPEC``.
-- Slides: every cell gets RISE / Reveal.js slide metadata: ``#`` and ``##``
+- Slides: every cell gets Reveal.js slide metadata (make present, make slides): ``#`` and ``##``
   headings start a slide, ``###`` a sub-slide, navigation cells are skipped,
   everything else continues the current slide.
 
