@@ -15,7 +15,7 @@ OPEN_START := --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb noteb
 # Jupyter refuses to run as root unless told; containers and CI run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock clean
+.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock clean hub hub-deps test-hub bench-classroom
 
 help:
 	@echo "make lab        set up .venv if needed, then start JupyterLab on notebooks/00_start_here.ipynb"
@@ -26,6 +26,9 @@ help:
 	@echo "make bench      benchmarks (medians and ratios against a baseline in the same run;"
 	@echo "                every lesson from a fresh kernel, BENCH_RUNS=3 times: about 5 min)"
 	@echo "make slides     static Reveal.js decks in build/slides/"
+	@echo "make hub        a local JupyterHub for trying a class (127.0.0.1, shared password printed)"
+	@echo "make test-hub   the hub tests: two students run lesson 01 through the hub; nbgitpuller"
+	@echo "make bench-classroom STUDENTS=4   a simulated class on the hub: memory per student, wall time"
 	@echo "make fresh-copy NB=01   a pristine copy of a lesson; your edited copy is saved aside first"
 	@echo "make unit / nbval / e2e   one part of make test;  make lock   re-pin requirements.txt"
 	@echo "make clean      remove build/ (screenshots, decks, test work)"
@@ -96,6 +99,27 @@ chromium:
 		else \
 			echo "chromium is not installed and this user cannot apt-get it: the browser test will be skipped and say why."; \
 		fi; }
+
+# ---------------------------------------------------------------- a class on JupyterHub
+# configurable-http-proxy, exactly as hub/package-lock.json pins it.
+HUB_PROXY := hub/node_modules/.bin/configurable-http-proxy
+STUDENTS  ?= 4
+
+hub-deps: $(HUB_PROXY)
+
+$(HUB_PROXY): hub/package.json hub/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for JupyterHub's proxy: install Node.js 20 or newer (Debian: apt-get install nodejs npm)."; exit 1; }
+	cd hub && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+hub: $(STAMP) $(HUB_PROXY)
+	PYTHONDONTWRITEBYTECODE=1 $(PY) hub/run_hub.py
+
+test-hub: $(STAMP) $(HUB_PROXY)
+	$(PY) -m pytest tests/hub -p no:cacheprovider -q
+
+bench-classroom: $(STAMP) $(HUB_PROXY)
+	PYTHONDONTWRITEBYTECODE=1 $(PY) benchmarks/bench_classroom.py --students $(STUDENTS)
 
 # ---------------------------------------------------------------- maintainers
 execute: $(STAMP)
