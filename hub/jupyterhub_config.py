@@ -74,6 +74,19 @@ c.Spawner.environment = {
     "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
 }
 c.SimpleLocalProcessSpawner.home_dir_template = str(STATE / "homes" / "{username}")
+
+
+def close_tab_frees_memory(spawner):
+    """Closing a lesson's tab shuts its kernel down (JupyterLab's kernelShutdown setting,
+    written into the student's own settings once: a student may turn it off again)."""
+    settings = Path(spawner.home_dir, ".jupyter", "lab", "user-settings", "@jupyterlab",
+                    "notebook-extension", "tracker.jupyterlab-settings")
+    if not settings.exists():
+        settings.parent.mkdir(parents=True, exist_ok=True)
+        settings.write_text('{\n  "kernelShutdown": true\n}\n')
+
+
+c.Spawner.pre_spawn_hook = close_tab_frees_memory
 # A 2-core machine starting several students at once can take a while.
 c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
