@@ -75,6 +75,12 @@ def test_two_students_log_in_and_each_runs_lesson_01_to_the_end(hub):
     assert listening_addresses(hub.processes()) == {"127.0.0.1"}
 
 
+def test_closing_a_lesson_tab_on_the_hub_shuts_its_kernel_down(hub):
+    # JupyterLab reads the setting from the student's own settings, written at spawn.
+    settings = hub.student_api(STUDENTS[0], "GET", "/lab/api/settings/@jupyterlab/notebook-extension:tracker")
+    assert settings["settings"]["kernelShutdown"] is True
+
+
 def test_students_files_are_kept_apart(hub):
     ada, grace = STUDENTS
     hub.student_api(ada, "PUT", "/api/contents/answers.txt",
