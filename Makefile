@@ -19,7 +19,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 help:
 	@echo "make lab        set up .venv if needed, then start JupyterLab on notebooks/00_start_here.ipynb"
-	@echo "make test       set up, then unit tests + strict nbval on every notebook + the browser test"
+	@echo "make test       set up, then unit tests + strict nbval on every notebook + the browser test + the hub test"
 	@echo "make venv       set-up only (Python 3.11-3.13; PYTHON=python3.12 make venv to choose one)"
 	@echo "make doctor     check the environment from the terminal (exit 1 naming what is broken)"
 	@echo "make execute    re-run every notebook in place (the one way to refresh stored outputs)"
@@ -75,13 +75,13 @@ fresh-copy: $(STAMP)
 	@$(PY) tools/fresh_copy.py $(NB)
 
 # ---------------------------------------------------------------- tests
-test: $(STAMP) chromium unit-and-notebooks e2e
+test: $(STAMP) chromium unit-and-notebooks e2e test-hub
 
 unit-and-notebooks: $(STAMP)
-	$(PY) -m pytest tests notebooks --ignore=tests/e2e $(NBVAL) -n $(JOBS) --dist loadfile -p no:cacheprovider -q
+	$(PY) -m pytest tests notebooks --ignore=tests/e2e --ignore=tests/hub $(NBVAL) -n $(JOBS) --dist loadfile -p no:cacheprovider -q
 
 unit: $(STAMP)
-	$(PY) -m pytest tests --ignore=tests/e2e -p no:cacheprovider -q
+	$(PY) -m pytest tests --ignore=tests/e2e --ignore=tests/hub -p no:cacheprovider -q
 
 nbval: $(STAMP)
 	$(PY) -m pytest notebooks $(NBVAL) -n $(JOBS) --dist loadfile -p no:cacheprovider -q
