@@ -35,7 +35,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "hub"))
 from classroom import (SUITE_FOLDER, TrialHub, heaviest_lesson, lessons,  # noqa: E402
-                       run_notebook, server_memory)
+                       run_notebook, server_cpu_seconds, server_memory)
 
 
 class Sampler(threading.Thread):
@@ -62,18 +62,21 @@ async def student_day(hub: TrialHub, name: str, order: list[str], cell_seconds: 
     runs = []
     for index, relpath in enumerate(order):
         runs.append(await run_notebook(hub, name, relpath, cell_seconds))
+        print(f"  {name}: {Path(relpath).name} {runs[-1].seconds:.1f} s, {runs[-1].cells} cells, "
+              f"{runs[-1].error or 'ok'}", flush=True)
         if index == 0:
             await first_done(name, runs[0])
     return runs
 
 
-async def whole_class(hub, students, order, cell_seconds, deadline):
+async def whole_class(hub, students, order, cell_seconds, deadline, when_all_ran_the_heaviest):
     heaviest_times = {}
     arrived = asyncio.Event()
 
     async def first_done(name, run):  # everybody starts the heaviest lesson together
         heaviest_times[name] = run
         if len(heaviest_times) == len(students):
+            when_all_ran_the_heaviest()
             arrived.set()
         await asyncio.wait_for(arrived.wait(), deadline)
 
@@ -115,6 +118,7 @@ def main(argv=None) -> int:
     print(f"Heaviest lesson (most model fits): {heaviest.name}; then "
           + ", ".join(p.name for p in paths if p != heaviest))
 
+    print("Starting the hub; then every student logs in and runs the lessons ...", flush=True)
     hub = TrialHub(args.state).start()
     failures = {name: [] for name in students}
     try:
@@ -139,17 +143,28 @@ def main(argv=None) -> int:
         idle_server = {name: server_memory(pid)["pss"] for name, pid in pids.items()}
         sampler = Sampler(pids)
         sampler.start()
-        results = asyncio.run(whole_class(hub, list(pids), order, args.cell_seconds, args.deadline))
+        after_heaviest = {}
+
+        def measure_after_heaviest():  # one lesson open: the heaviest
+            after_heaviest.update({name: server_memory(pid) for name, pid in pids.items()})
+
+        results = asyncio.run(whole_class(hub, list(pids), order, args.cell_seconds, args.deadline,
+                                          measure_after_heaviest))
         wall = time.monotonic() - started
         time.sleep(3)  # let the last kernels settle
         sampler.stopped.set()
         sampler.join()
         held = {name: server_memory(pid) for name, pid in pids.items()}
+        cpu = {name: server_cpu_seconds(pid) for name, pid in pids.items()}
         machine_held = psutil.virtual_memory().used
         # What the bottom of every lesson tells a finished student: shut its kernel down.
-        for name in pids:
-            for kernel in hub.student_api(name, "GET", "/api/kernels"):
-                hub.student_api(name, "DELETE", f"/api/kernels/{kernel['id']}")
+        async def shut_down_kernels():
+            loop = asyncio.get_running_loop()
+            calls = [loop.run_in_executor(None, hub.student_api, name, "DELETE", f"/api/kernels/{kernel['id']}")
+                     for name in pids for kernel in hub.student_api(name, "GET", "/api/kernels")]
+            await asyncio.gather(*calls)
+
+        asyncio.run(shut_down_kernels())
         time.sleep(3)
         freed = {name: server_memory(pid) for name, pid in pids.items()}
     finally:
@@ -159,8 +174,8 @@ def main(argv=None) -> int:
           f"started and logged in within {login_seconds:.1f} s; idle server PSS "
           f"{min(idle_server.values(), default=0):.0f}-{max(idle_server.values(), default=0):.0f} MB.")
     print("\n| Student | Heaviest lesson, s | All lessons, s | Peak PSS MB | Peak USS MB | Peak RSS MB "
-          "| Held, every lesson open: PSS MB (kernels) | After shutting kernels down: PSS MB | Failures |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| Only the heaviest lesson open: PSS MB | Held, every lesson open: PSS MB (kernels) | After shutting kernels down: PSS MB | CPU s | Failures |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in students:
         runs = results.get(name) if name in pids else None
         if runs is None and name in pids:
@@ -171,9 +186,10 @@ def main(argv=None) -> int:
         peak = sampler.peak.get(name, {}) if name in pids else {}
         print(f"| {name} | {runs[0].seconds:.1f} | {sum(r.seconds for r in runs):.1f} | "
               f"{peak.get('pss', 0):.0f} | {peak.get('uss', 0):.0f} | {peak.get('rss', 0):.0f} | "
-              f"{held[name]['pss']:.0f} ({held[name]['kernels']}) | {freed[name]['pss']:.0f} | "
+              f"{after_heaviest.get(name, {}).get('pss', 0):.0f} | "
+              f"{held[name]['pss']:.0f} ({held[name]['kernels']}) | {freed[name]['pss']:.0f} | {cpu[name]:.0f} | "
               f"{'; '.join(failures[name]) or 'none'} |" if runs else
-              f"| {name} | - | - | - | - | - | - | - | {'; '.join(failures[name])} |")
+              f"| {name} | - | - | - | - | - | - | - | - | - | {'; '.join(failures[name])} |")
     if pids and all(results.get(n) for n in pids):
         per_lesson = {}
         for name in pids:

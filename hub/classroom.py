@@ -247,6 +247,23 @@ def server_memory(pid: int) -> dict:
     return totals
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a student's server and its running kernels."""
+    try:
+        server = psutil.Process(pid)
+        tree = [server, *server.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in tree:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 # ---------------------------------------------------------------- running a notebook
 @dataclass
 class Run:

@@ -132,4 +132,4 @@ def test_hub_stops_cleanly_and_leaves_no_processes(hub):
     took, left = hub.stop()
     assert left == [], f"still running after the hub stopped: {left}"
     assert not [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-    assert took < 30, f"stopping took {took:.1f} s"
+    assert took < 60, f"stopping took {took:.1f} s"
