@@ -17,11 +17,11 @@ OPEN_START := --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb noteb
 # Jupyter refuses to run as root unless told; containers and CI run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock present clean assignment autograde
+.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock present clean assignment autograde hub hub-deps test-hub bench-classroom
 
 help:
 	@echo "make lab        set up .venv if needed, then start JupyterLab on notebooks/00_start_here.ipynb"
-	@echo "make test       set up, then unit tests + strict nbval on every notebook + the browser test"
+	@echo "make test       set up, then unit tests + strict nbval on every notebook + the browser test + the hub test"
 	@echo "make venv       set-up only (Python 3.11-3.13; PYTHON=python3.12 make venv to choose one)"
 	@echo "make doctor     check the environment from the terminal (exit 1 naming what is broken)"
 	@echo "make execute    re-run every notebook in place (the one way to refresh stored outputs)"
@@ -29,6 +29,9 @@ help:
 	@echo "                every lesson from a fresh kernel, BENCH_RUNS=3 times: about 5 min)"
 	@echo "make present NB=01   live Reveal.js slideshow of a lesson (Voila, 127.0.0.1, token)"
 	@echo "make slides     offline Reveal.js decks in build/slides/ (open from file://)"
+	@echo "make hub        a local JupyterHub for trying a class (127.0.0.1, shared password printed)"
+	@echo "make test-hub   the hub tests: two students run lesson 01 through the hub; nbgitpuller"
+	@echo "make bench-classroom STUDENTS=4   a simulated class on the hub: memory per student, wall time"
 	@echo "make fresh-copy NB=01   a pristine copy of a lesson; your edited copy is saved aside first"
 	@echo "make assignment           instructors: nbgrader's student version of 07 in build/course/release/"
 	@echo "make autograde SUBMISSIONS=DIR   grade DIR/<student_id>/07_exercises.ipynb: build/grades.csv + feedback"
@@ -85,13 +88,13 @@ autograde: $(STAMP)
 	$(PY) tools/exercises_course.py autograde "$(SUBMISSIONS)"
 
 # ---------------------------------------------------------------- tests
-test: $(STAMP) chromium unit-and-notebooks e2e
+test: $(STAMP) chromium unit-and-notebooks e2e test-hub
 
 unit-and-notebooks: $(STAMP)
-	$(PY) -m pytest tests notebooks --ignore=tests/e2e $(NBVAL) -n $(JOBS) --dist loadfile -p no:cacheprovider -q
+	$(PY) -m pytest tests notebooks --ignore=tests/e2e --ignore=tests/hub $(NBVAL) -n $(JOBS) --dist loadfile -p no:cacheprovider -q
 
 unit: $(STAMP)
-	$(PY) -m pytest tests --ignore=tests/e2e -p no:cacheprovider -q
+	$(PY) -m pytest tests --ignore=tests/e2e --ignore=tests/hub -p no:cacheprovider -q
 
 nbval: $(STAMP)
 	$(PY) -m pytest notebooks $(NBVAL) -n $(JOBS) --dist loadfile -p no:cacheprovider -q
@@ -109,6 +112,27 @@ chromium:
 		else \
 			echo "chromium is not installed and this user cannot apt-get it: the browser test will be skipped and say why."; \
 		fi; }
+
+# ---------------------------------------------------------------- a class on JupyterHub
+# configurable-http-proxy, exactly as hub/package-lock.json pins it.
+HUB_PROXY := hub/node_modules/.bin/configurable-http-proxy
+STUDENTS  ?= 4
+
+hub-deps: $(HUB_PROXY)
+
+$(HUB_PROXY): hub/package.json hub/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for JupyterHub's proxy: install Node.js 20 or newer (Debian: apt-get install nodejs npm)."; exit 1; }
+	cd hub && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+hub: $(STAMP) $(HUB_PROXY)
+	PYTHONDONTWRITEBYTECODE=1 $(PY) hub/run_hub.py
+
+test-hub: $(STAMP) $(HUB_PROXY)
+	$(PY) -m pytest tests/hub -p no:cacheprovider -q
+
+bench-classroom: $(STAMP) $(HUB_PROXY)
+	PYTHONDONTWRITEBYTECODE=1 $(PY) benchmarks/bench_classroom.py --students $(STUDENTS)
 
 # ---------------------------------------------------------------- maintainers
 execute: $(STAMP)

@@ -5,7 +5,8 @@
 
 - Navigation: the first and last cell of every notebook are
   ``< Previous | Contents | Next >`` links, built from the numbered file names
-  and each notebook's ``# Title``.
+  and each notebook's ``# Title``; the last one also tells a student who is done
+  how to give back the memory the lesson's kernel holds.
 - Contents: ``00_start_here.ipynb`` holds a list of every lesson, in order,
   in the cell marked ``"softmax_lab": {"generated": "contents"}``.
 - Kernel guard: the first code cell of every lesson after 00 opens with
@@ -76,6 +77,15 @@ def nav_markdown(index: int, paths: list[Path], titles: list[str]) -> str:
     return " | ".join(parts)
 
 
+# Under the bottom links: every open lesson keeps a kernel, and its memory, until
+# the kernel stops (measured in docs/classroom.md).
+FINISHED_NOTE = (
+    "**Done with this lesson?** Choose *Kernel → Shut Down Kernel* to give back the memory "
+    "its kernel holds: a lesson that imports TensorFlow keeps several hundred MB until then. "
+    "On the class hub, closing the lesson's tab does the same."
+)
+
+
 def contents_markdown(paths: list[Path], titles: list[str]) -> str:
     lines = ["## Contents", ""]
     for number, (path, title) in enumerate(zip(paths, titles)):
@@ -116,7 +126,8 @@ def restructure(notebook, index: int, paths: list[Path], titles: list[str]):
     for position, cell in enumerate(body):
         if generated_kind(cell) == "contents":
             body[position] = generated_cell("contents", contents_markdown(paths, titles))
-    notebook.cells = [generated_cell("nav-top", nav), *body, generated_cell("nav-bottom", nav)]
+    notebook.cells = [generated_cell("nav-top", nav), *body,
+                      generated_cell("nav-bottom", f"{nav}\n\n{FINISHED_NOTE}")]
     if index > 0:
         first_code = next((c for c in notebook.cells if c.cell_type == "code"), None)
         if first_code is not None:
