@@ -15,7 +15,7 @@ OPEN_START := --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb noteb
 # Jupyter refuses to run as root unless told; containers and CI run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock clean
+.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock clean mutate
 
 help:
 	@echo "make lab        set up .venv if needed, then start JupyterLab on notebooks/00_start_here.ipynb"
@@ -28,6 +28,7 @@ help:
 	@echo "make slides     static Reveal.js decks in build/slides/"
 	@echo "make fresh-copy NB=01   a pristine copy of a lesson; your edited copy is saved aside first"
 	@echo "make unit / nbval / e2e   one part of make test;  make lock   re-pin requirements.txt"
+	@echo "make mutate     mutation score of lab_utils/ per module (mutmut; MODULE=lab_utils_env for one)"
 	@echo "make clean      remove build/ (screenshots, decks, test work)"
 
 # ---------------------------------------------------------------- set-up
@@ -108,6 +109,11 @@ bench: $(STAMP)
 slides: $(STAMP)
 	@mkdir -p build/slides
 	$(VENV)/bin/jupyter nbconvert --to slides --output-dir build/slides notebooks/[0-9][0-9]_*.ipynb
+
+# Mutation testing (maintainers; not part of make test): docs/mutation.md.
+MODULE ?=
+mutate: $(STAMP)
+	$(PY) tools/mutate.py $(MODULE)
 
 lock:
 	$(PY) tools/lock.py $(LOCK_PYTHONS)
