@@ -47,24 +47,9 @@ NOT_HELPER_TEST_CASES = ["tests/test_lab_utils_common.py::test_course_style_line
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}
 
 
-# A pytest plugin for mutmut's runs: the editable install also puts lab_utils/
-# itself on sys.path; this keeps the unmutated copies from being imported.
-ONLY_MUTANTS_PLUGIN = f'''"""Only the mutated copies of the helpers are importable (written by tools/mutate.py)."""
-import os
-import sys
-
-ORIGINAL = {str(ROOT / "lab_utils")!r}
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != ORIGINAL]
-for name, module in list(sys.modules.items()):
-    if os.path.dirname(os.path.abspath(getattr(module, "__file__", "") or "")) == ORIGINAL:
-        del sys.modules[name]
-'''
-
-
 def stage(modules: list[str]) -> None:
     """Make build/mutation: the helpers under src/, links to what the tests read."""
     (STAGE / "src").mkdir(parents=True, exist_ok=True)
-    (STAGE / "src" / "mutation_only_mutants.py").write_text(ONLY_MUTANTS_PLUGIN)
     for source in sorted((ROOT / "lab_utils").glob("*.py")):
         target = STAGE / "src" / source.name
         if not target.exists() or target.read_bytes() != source.read_bytes():
@@ -77,7 +62,7 @@ def stage(modules: list[str]) -> None:
         "source_paths": ["src"],
         "only_mutate": [f"src/{module}.py" for module in modules],
         "also_copy": ALSO_COPY,
-        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "-p", "mutation_only_mutants"],
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q"],
         "pytest_add_cli_args_test_selection": ["tests", *(f"--ignore={p}" for p in NOT_HELPER_TESTS),
                                                *(f"--deselect={p}" for p in NOT_HELPER_TEST_CASES)],
         "use_git_change_detection": False,
@@ -86,7 +71,14 @@ def stage(modules: list[str]) -> None:
     lines += ["", "[tool.pytest.ini_options]", 'addopts = "-p no:cacheprovider"',
               'norecursedirs = [".*", "build", "my_copies", "node_modules", "mutants"]']
     (STAGE / "pyproject.toml").write_text("\n".join(lines) + "\n")
-    MUTANTS.mkdir(exist_ok=True)
+    # mutmut's own copy of the sources, made here (as mutmut makes it: same
+    # mtime) so that the folder exists when Python starts: a PYTHONPATH folder
+    # created later is not searched, and the editable install's unmutated
+    # lab_utils/ would be imported instead.
+    (MUTANTS / "src").mkdir(parents=True, exist_ok=True)
+    for source in (STAGE / "src").glob("*.py"):
+        if not (MUTANTS / "src" / source.name).exists():
+            shutil.copy2(source, MUTANTS / "src" / source.name)
     venv = MUTANTS / ".venv"
     if not venv.is_symlink():
         venv.symlink_to(ROOT / ".venv")
