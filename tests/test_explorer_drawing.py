@@ -101,3 +101,23 @@ def test_saved_picture_has_exactly_one_data_prefix_and_holds_a_png():
         prefix, _, payload = url.partition(",")
         assert prefix == "data:image/png;base64"
         assert base64.b64decode(payload, validate=True)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+class Shell:
+    """Enough of an IPython shell for the explorer's 'am I in a kernel?' question."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+
+
+def test_sliders_appear_by_default_only_in_a_kernel_whose_figures_ipympl_draws(monkeypatch):
+    import ipympl.backend_nbagg  # noqa: F401  (imported before the shell is faked)
+
+    monkeypatch.setattr("matplotlib.get_backend", lambda: "module://ipympl.backend_nbagg")
+    monkeypatch.setattr("IPython.get_ipython", lambda: Shell(kernel=object()))
+    assert ls.plt_softmax(good_softmax).interactive is True
+    monkeypatch.setattr("IPython.get_ipython", lambda: None)
+    assert ls.plt_softmax(good_softmax).interactive is False, "plain Python: a picture"
+    monkeypatch.setattr("IPython.get_ipython", lambda: Shell(kernel=object()))
+    monkeypatch.setattr("matplotlib.get_backend", lambda: "inline")
+    assert ls.plt_softmax(good_softmax).interactive is False, "%matplotlib inline: a picture"
