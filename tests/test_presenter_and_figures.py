@@ -82,3 +82,32 @@ def test_use_style_without_the_style_file_says_to_run_make_venv(monkeypatch, tmp
     monkeypatch.setattr(common, "STYLE_PATH", tmp_path / "deeplearning.mplstyle")
     with pytest.raises(FileNotFoundError, match="Run `make venv` from the repository root"):
         common.use_style()
+
+
+def test_make_reproducible_asks_tensorflow_for_one_thread_a_seed_and_determinism(monkeypatch):
+    # In this process, with TensorFlow's settings recorded instead of applied
+    # (they cannot be undone); the subprocess test above checks the real thing.
+    import keras
+    import tensorflow as tf
+
+    calls = []
+    for module, name in [(tf.config.threading, "set_intra_op_parallelism_threads"),
+                         (tf.config.threading, "set_inter_op_parallelism_threads"),
+                         (keras.utils, "set_random_seed"),
+                         (tf.config.experimental, "enable_op_determinism")]:
+        monkeypatch.setattr(module, name, lambda *args, name=name: calls.append((name, *args)))
+    assert common.make_reproducible(7) == 7
+    assert calls == [("set_intra_op_parallelism_threads", 1),
+                     ("set_inter_op_parallelism_threads", 1),
+                     ("set_random_seed", 7), ("enable_op_determinism",)]
+    calls.clear()
+    common.make_reproducible(3, single_thread=False)
+    assert calls == [("set_random_seed", 3), ("enable_op_determinism",)]
+
+    def too_late(threads):
+        raise RuntimeError("Intra op parallelism cannot be modified after initialization.")
+
+    monkeypatch.setattr(tf.config.threading, "set_intra_op_parallelism_threads", too_late)
+    with pytest.raises(RuntimeError, match="must run before any TensorFlow operation. Restart the "
+                                           "kernel and call it right after the imports."):
+        common.make_reproducible(0)
