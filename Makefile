@@ -17,7 +17,7 @@ OPEN_START := --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb noteb
 # Jupyter refuses to run as root unless told; containers and CI run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock present clean assignment autograde hub hub-deps test-hub bench-classroom
+.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock present clean assignment autograde hub hub-deps test-hub bench-classroom mutate
 
 help:
 	@echo "make lab        set up .venv if needed, then start JupyterLab on notebooks/00_start_here.ipynb"
@@ -36,6 +36,7 @@ help:
 	@echo "make assignment           instructors: nbgrader's student version of 07 in build/course/release/"
 	@echo "make autograde SUBMISSIONS=DIR   grade DIR/<student_id>/07_exercises.ipynb: build/grades.csv + feedback"
 	@echo "make unit / nbval / e2e   one part of make test;  make lock   re-pin requirements.txt"
+	@echo "make mutate     mutation score of lab_utils/ per module (mutmut; MODULE=lab_utils_env for one)"
 	@echo "make clean      remove build/ (screenshots, decks, test work)"
 
 # ---------------------------------------------------------------- set-up
@@ -157,6 +158,11 @@ present: $(STAMP) $(SLIDES_NPM)
 # Offline decks: build/slides/NN_*.slides.html with the files they load in build/slides/vendor/.
 slides: $(STAMP) $(SLIDES_NPM)
 	$(PY) tools/slides.py decks
+
+# Mutation testing (maintainers; not part of make test): docs/mutation.md.
+MODULE ?=
+mutate: $(STAMP)
+	$(PY) tools/mutate.py $(MODULE)
 
 # One resolution for Python 3.11-3.13 on every platform: markers where pins differ,
 # tensorflow-cpu on Linux x86-64 and tensorflow elsewhere (requirements.in's markers).

@@ -1,0 +1,113 @@
+"""What an instructor and a student see from lab_utils_common: projector sizes, pictures, seeding."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import pytest
+
+import lab_utils_common as common
+
+
+def test_presenter_mode_enlarges_every_size_a_projector_needs():
+    with mpl.rc_context():
+        for key in ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize",
+                    "ytick.labelsize", "legend.fontsize", "figure.titlesize"):
+            mpl.rcParams[key] = 10
+        mpl.rcParams["lines.linewidth"] = 2
+        mpl.rcParams["lines.markersize"] = 6
+        mpl.rcParams["axes.linewidth"] = 1
+        sizes = common.presenter_mode()
+        common.student_mode()
+    assert sizes == {
+        "font.size": 16, "axes.titlesize": 16, "axes.labelsize": 16, "xtick.labelsize": 16,
+        "ytick.labelsize": 16, "legend.fontsize": 16, "figure.titlesize": 16,
+        "lines.linewidth": 3.5, "lines.markersize": 10.5, "axes.linewidth": 1.5,
+    }
+
+
+def test_a_figure_made_in_presenter_mode_has_thicker_markers_and_axes():
+    with mpl.rc_context():
+        mpl.rcParams["lines.markersize"] = 6
+        mpl.rcParams["axes.linewidth"] = 1
+        common.presenter_mode()
+        fig, ax = plt.subplots()
+        (line,) = ax.plot([0, 1], [0, 1], "o")
+        marker, spine = line.get_markersize(), ax.spines["left"].get_linewidth()
+        plt.close(fig)
+        common.student_mode()
+    assert (marker, spine) == (10.5, 1.5)
+
+
+def test_student_mode_without_presenter_mode_changes_nothing():
+    with mpl.rc_context():
+        mpl.rcParams["font.size"] = 11
+        assert common.student_mode()["font.size"] == 11
+
+
+def test_a_figure_image_prints_as_its_alt_text():
+    fig = plt.figure()
+    image = common.FigureImage(fig, "Two bars of equal height.")
+    plt.close(fig)
+    assert repr(image) == "[figure] Two bars of equal height."
+    assert str(image) == "[figure] Two bars of equal height."
+
+
+def test_figure_html_is_as_wide_as_the_figure_and_shrinks_to_fit():
+    fig = plt.figure(figsize=(4, 2), dpi=50)
+    tag = common.figure_html(fig, "An empty figure.")
+    plt.close(fig)
+    assert 'width="200"' in tag and 'style="max-width: 100%; height: auto;"' in tag
+
+
+def test_make_reproducible_runs_tensorflow_on_one_thread_unless_told_otherwise():
+    code = (
+        "import lab_utils_common, tensorflow as tf, sys\n"
+        "lab_utils_common.make_reproducible(0, single_thread=sys.argv[1] == 'one')\n"
+        "print(tf.config.threading.get_intra_op_parallelism_threads(),"
+        " tf.config.threading.get_inter_op_parallelism_threads())"
+    )
+    runs = {mode: subprocess.run([sys.executable, "-c", code, mode], capture_output=True,
+                                 text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+            for mode in ("one", "all")}
+    assert runs["one"].stdout.split() == ["1", "1"], runs["one"].stderr[-2000:]
+    assert runs["all"].stdout.split() == ["0", "0"], runs["all"].stderr[-2000:]
+
+
+def test_use_style_without_the_style_file_says_to_run_make_venv(monkeypatch, tmp_path):
+    monkeypatch.setattr(common, "STYLE_PATH", tmp_path / "deeplearning.mplstyle")
+    with pytest.raises(FileNotFoundError, match="Run `make venv` from the repository root"):
+        common.use_style()
+
+
+def test_make_reproducible_asks_tensorflow_for_one_thread_a_seed_and_determinism(monkeypatch):
+    # In this process, with TensorFlow's settings recorded instead of applied
+    # (they cannot be undone); the subprocess test above checks the real thing.
+    import keras
+    import tensorflow as tf
+
+    calls = []
+    for module, name in [(tf.config.threading, "set_intra_op_parallelism_threads"),
+                         (tf.config.threading, "set_inter_op_parallelism_threads"),
+                         (keras.utils, "set_random_seed"),
+                         (tf.config.experimental, "enable_op_determinism")]:
+        monkeypatch.setattr(module, name, lambda *args, name=name: calls.append((name, *args)))
+    assert common.make_reproducible(7) == 7
+    assert calls == [("set_intra_op_parallelism_threads", 1),
+                     ("set_inter_op_parallelism_threads", 1),
+                     ("set_random_seed", 7), ("enable_op_determinism",)]
+    calls.clear()
+    common.make_reproducible(3, single_thread=False)
+    assert calls == [("set_random_seed", 3), ("enable_op_determinism",)]
+
+    def too_late(threads):
+        raise RuntimeError("Intra op parallelism cannot be modified after initialization.")
+
+    monkeypatch.setattr(tf.config.threading, "set_intra_op_parallelism_threads", too_late)
+    with pytest.raises(RuntimeError, match="must run before any TensorFlow operation. Restart the "
+                                           "kernel and call it right after the imports."):
+        common.make_reproducible(0)

@@ -1,0 +1,192 @@
+"""Mutation testing of lab_utils/ with mutmut: the score per module and what survived.
+
+Run it as ``make mutate`` (every module) or ``make mutate MODULE=lab_utils_env``.
+
+Why a staging folder: mutmut names a mutant after its file's path and only
+strips a leading ``src/``; the tests import the helpers as top-level modules
+(``import lab_utils_env``). So the helpers are copied to build/mutation/src/
+and mutmut runs there; its own copy (build/mutation/mutants/) gets the files
+the tests read (notebooks, requirements.txt, the style file) and a link to
+this .venv. Subprocesses the tests start get the mutated modules first on
+PYTHONPATH, and they inherit the variable naming the active mutant.
+
+Mutants that change nothing a student, instructor or test could observe are
+listed with a reason in tools/mutation_equivalents.toml, each with the line
+the mutant writes, so a listing that no longer matches its mutant is reported
+as stale rather than trusted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = ROOT / "build" / "mutation"
+MUTANTS = STAGE / "mutants"
+EQUIVALENTS = ROOT / "tools" / "mutation_equivalents.toml"
+MODULES = ("lab_utils_env", "lab_utils_common", "lab_utils_multiclass", "lab_utils_softmax",
+           "lab_utils_checks")
+TARGET = 0.90
+# What the tests read besides the helpers (copied into mutmut's copy).
+ALSO_COPY = ["notebooks", "tools", "jupyter_config", "requirements.txt", "requirements.in",
+             "environment.yml", "deeplearning.mplstyle", "Makefile", "README.md"]
+# Test files that check the repository, not the helpers: left out of mutation runs.
+NOT_HELPER_TESTS = ["tests/e2e", "tests/test_environment.py", "tests/test_notebook_structure.py",
+                    "tests/test_slides.py", "tests/test_fresh_copy.py"]
+# Checks the repository's style-file link, which mutmut's copy of the tree does not keep.
+NOT_HELPER_TEST_CASES = ["tests/test_lab_utils_common.py::test_course_style_line_works_where_kernels_start"]
+
+KILLED = {"killed", "timeout", "segfault", "caught by type check"}
+
+
+def stage(modules: list[str]) -> None:
+    """Make build/mutation: the helpers under src/, links to what the tests read."""
+    (STAGE / "src").mkdir(parents=True, exist_ok=True)
+    for source in sorted((ROOT / "lab_utils").glob("*.py")):
+        target = STAGE / "src" / source.name
+        if not target.exists() or target.read_bytes() != source.read_bytes():
+            shutil.copy2(source, target)
+    for name in ["tests", *ALSO_COPY]:
+        link = STAGE / name
+        if not link.is_symlink():
+            link.symlink_to(ROOT / name)
+    config = {
+        "source_paths": ["src"],
+        "only_mutate": [f"src/{module}.py" for module in modules],
+        "also_copy": ALSO_COPY,
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q"],
+        "pytest_add_cli_args_test_selection": ["tests", *(f"--ignore={p}" for p in NOT_HELPER_TESTS),
+                                               *(f"--deselect={p}" for p in NOT_HELPER_TEST_CASES)],
+        "use_git_change_detection": False,
+    }
+    lines = ["[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in config.items()]
+    lines += ["", "[tool.pytest.ini_options]", 'addopts = "-p no:cacheprovider"',
+              'norecursedirs = [".*", "build", "my_copies", "node_modules", "mutants"]']
+    (STAGE / "pyproject.toml").write_text("\n".join(lines) + "\n")
+    # mutmut's own copy of the sources, made here (as mutmut makes it: same
+    # mtime) so that the folder exists when Python starts: a PYTHONPATH folder
+    # created later is not searched, and the editable install's unmutated
+    # lab_utils/ would be imported instead.
+    (MUTANTS / "src").mkdir(parents=True, exist_ok=True)
+    for source in (STAGE / "src").glob("*.py"):
+        if not (MUTANTS / "src" / source.name).exists():
+            shutil.copy2(source, MUTANTS / "src" / source.name)
+    venv = MUTANTS / ".venv"
+    if not venv.is_symlink():
+        venv.symlink_to(ROOT / ".venv")
+
+
+def run_mutmut(module: str, children: int) -> float:
+    environment = {**os.environ, "PYTHONPATH": str(MUTANTS / "src"),
+                   "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
+    mutmut = Path(sys.executable).with_name("mutmut")
+    start = time.monotonic()
+    result = subprocess.run([str(mutmut), "run", "--max-children", str(children), f"{module}.*"],
+                            cwd=STAGE, env=environment, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    elapsed = time.monotonic() - start
+    if result.returncode != 0:
+        print(result.stdout[-20000:])
+        raise SystemExit(f"mutmut failed on {module} (exit {result.returncode})")
+    return elapsed
+
+
+def results(module: str) -> dict[str, str]:
+    sys.path.insert(0, str(STAGE))
+    from mutmut.stats import status_by_exit_code
+
+    meta = MUTANTS / "src" / f"{module}.py.meta"
+    data = json.loads(meta.read_text())
+    return {name: status_by_exit_code[code] for name, code in data["exit_code_by_key"].items()}
+
+
+def diff(name: str) -> str:
+    """The mutant's change as mutmut shows it (only the changed lines)."""
+    result = subprocess.run([str(Path(sys.executable).with_name("mutmut")), "show", name],
+                            cwd=STAGE, capture_output=True, text=True)
+    return "\n".join(line for line in result.stdout.splitlines()
+                     if line[:1] in "+-" and not line.startswith(("+++", "---")))
+
+
+def load_equivalents() -> dict[str, dict]:
+    if not EQUIVALENTS.is_file():
+        return {}
+    listed = tomllib.loads(EQUIVALENTS.read_text()).get("equivalent", [])
+    for entry in listed:
+        if not entry.get("reason", "").strip():
+            raise SystemExit(f"{EQUIVALENTS.name}: {entry.get('mutant')} has no reason")
+    return {entry["mutant"]: entry for entry in listed}
+
+
+def report(module: str, equivalents: dict[str, dict], seconds: float | None) -> tuple[bool, str]:
+    statuses = results(module)
+    survived, equivalent, stale = [], [], []
+    for name, status in sorted(statuses.items()):
+        if status in KILLED:
+            continue
+        if name in equivalents:
+            change = diff(name)
+            if equivalents[name]["change"].strip() in change:
+                equivalent.append(name)
+                continue
+            stale.append(name)
+        survived.append((name, status))
+    counted = len(statuses) - len(equivalent)
+    killed = counted - len(survived)
+    score = killed / counted if counted else 1.0
+    timing = f", {seconds:.0f} s" if seconds is not None else ""
+    line = (f"{module}: {killed} of {counted} non-equivalent mutants killed = {score:.1%} "
+            f"({len(equivalent)} equivalent, {len(survived)} left{timing})")
+    print(line)
+    for name, status in survived:
+        print(f"  {status}: {name}" + ("  [listed as equivalent, but the mutant changed: recheck]"
+                                        if name in stale else ""))
+        for change in diff(name).splitlines():
+            print(f"      {change}")
+    return score >= TARGET, line
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", default=list(MODULES))
+    parser.add_argument("--children", type=int, default=1, help="mutmut worker processes")
+    parser.add_argument("--keep", action="store_true",
+                        help="reuse the last run's results (default: start afresh)")
+    parser.add_argument("--report-only", action="store_true", help="only print the last results")
+    options = parser.parse_args()
+    unknown = set(options.modules) - set(MODULES)
+    if unknown:
+        raise SystemExit(f"unknown module(s) {sorted(unknown)}; choose from {', '.join(MODULES)}")
+    if not options.keep and not options.report_only and MUTANTS.exists():
+        shutil.rmtree(MUTANTS)
+    stage(list(options.modules))
+    equivalents = load_equivalents()
+    seconds = {}
+    total = time.monotonic()
+    if not options.report_only:
+        for module in options.modules:
+            print(f"mutating {module} ...", flush=True)
+            seconds[module] = run_mutmut(module, options.children)
+    print()
+    passed, lines = True, []
+    for module in options.modules:
+        ok, line = report(module, equivalents, seconds.get(module))
+        passed &= ok
+        lines.append(line)
+    if not options.report_only:
+        print(f"\nmake mutate took {time.monotonic() - total:.0f} s in all.")
+    print("\nSummary (target: at least 90% of non-equivalent mutants killed in every module):")
+    print("\n".join("  " + line for line in lines))
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
