@@ -65,6 +65,7 @@ import html
 import re
 import warnings
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -1025,67 +1026,27 @@ def diagnose_softmax_output(output, z, changed_input: bool = False) -> str | Non
 # What students call
 
 
-def run_softmax_checks(fn) -> CheckReport:
-    """Run ``check_softmax``'s battery on ``fn`` without displaying anything.
+_BATTERIES = {
+    "check_softmax": lambda: _softmax_cases,
+    "check_stable_softmax": lambda: _stable_softmax_cases,
+    "check_cross_entropy": lambda: _cross_entropy_cases,
+    "check_cross_entropy_from_logits": lambda: _cross_entropy_from_logits_cases,
+}
 
-    Parameters
-    ----------
-    fn : callable
-        ``fn(z)`` with ``z`` a (N,) array of logits, returning a (N,) array.
 
-    Returns
-    -------
-    CheckReport
+def run_checks(checker: str, fn) -> CheckReport:
+    """Run the checker named ``checker`` on ``fn``; return its report without displaying it.
+
+    ``fn`` takes what that checker's docstring says: ``fn(z)`` for the softmax
+    checkers, ``fn(probabilities or logits, target_class)`` for the losses.
     """
-    return _run(fn, _softmax_cases, "check_softmax")
+    return _run(fn, _BATTERIES[checker](), checker)
 
 
-def run_stable_softmax_checks(fn) -> CheckReport:
-    """Run ``check_stable_softmax``'s battery on ``fn`` without displaying anything.
-
-    Parameters
-    ----------
-    fn : callable
-        ``fn(z)`` with ``z`` a (N,) or (m, N) array of logits, returning an
-        array of the same shape.
-
-    Returns
-    -------
-    CheckReport
-    """
-    return _run(fn, _stable_softmax_cases, "check_stable_softmax")
-
-
-def run_cross_entropy_checks(fn) -> CheckReport:
-    """Run ``check_cross_entropy``'s battery on ``fn`` without displaying anything.
-
-    Parameters
-    ----------
-    fn : callable
-        ``fn(probabilities, target_class)``: (N,) and int -> one number;
-        (m, N) and (m,) -> (m,) array of losses.
-
-    Returns
-    -------
-    CheckReport
-    """
-    return _run(fn, _cross_entropy_cases, "check_cross_entropy")
-
-
-def run_cross_entropy_from_logits_checks(fn) -> CheckReport:
-    """Run ``check_cross_entropy_from_logits``'s battery on ``fn`` without displaying anything.
-
-    Parameters
-    ----------
-    fn : callable
-        ``fn(logits, target_class)``: (N,) and int -> one number;
-        (m, N) and (m,) -> (m,) array of losses.
-
-    Returns
-    -------
-    CheckReport
-    """
-    return _run(fn, _cross_entropy_from_logits_cases, "check_cross_entropy_from_logits")
+run_softmax_checks = partial(run_checks, "check_softmax")
+run_stable_softmax_checks = partial(run_checks, "check_stable_softmax")
+run_cross_entropy_checks = partial(run_checks, "check_cross_entropy")
+run_cross_entropy_from_logits_checks = partial(run_checks, "check_cross_entropy_from_logits")
 
 
 @dataclass(frozen=True)
@@ -1130,15 +1091,8 @@ def check_softmax(fn) -> bool:
 
     Shows "All N checks passed" or the first failing case with a hint.
 
-    Parameters
-    ----------
-    fn : callable
-        The function to check (pass the function, do not call it).
-
-    Returns
-    -------
-    bool
-        True when every check passed.
+    ``fn`` is the function itself, not its result. Returns True when every
+    check passed.
     """
     return _show(run_softmax_checks(fn))
 
@@ -1148,15 +1102,8 @@ def check_stable_softmax(fn) -> bool:
 
     Shows "All N checks passed" or the first failing case with a hint.
 
-    Parameters
-    ----------
-    fn : callable
-        The function to check (pass the function, do not call it).
-
-    Returns
-    -------
-    bool
-        True when every check passed.
+    ``fn`` is the function itself, not its result. Returns True when every
+    check passed.
     """
     return _show(run_stable_softmax_checks(fn))
 
@@ -1167,15 +1114,8 @@ def check_cross_entropy(fn) -> bool:
     One example: (N,) and an int -> one number. A batch: (m, N) and (m,) ->
     (m,) losses. Shows "All N checks passed" or the first failing case.
 
-    Parameters
-    ----------
-    fn : callable
-        The function to check (pass the function, do not call it).
-
-    Returns
-    -------
-    bool
-        True when every check passed.
+    ``fn`` is the function itself, not its result. Returns True when every
+    check passed.
     """
     return _show(run_cross_entropy_checks(fn))
 
@@ -1183,17 +1123,10 @@ def check_cross_entropy(fn) -> bool:
 def check_cross_entropy_from_logits(fn) -> bool:
     """Check ``fn(logits, target_class)``, the loss -log(softmax(z)_y) from logits.
 
-    One example: (N,) and an int -> one number. A batch: (m, N) and (m,) ->
-    (m,) losses. Shows "All N checks passed" or the first failing case.
+    The shapes are ``check_cross_entropy``'s, with logits in place of
+    probabilities; shows "All N checks passed" or the first failing case.
 
-    Parameters
-    ----------
-    fn : callable
-        The function to check (pass the function, do not call it).
-
-    Returns
-    -------
-    bool
-        True when every check passed.
+    ``fn`` is the function itself, not its result. Returns True when every
+    check passed.
     """
     return _show(run_cross_entropy_from_logits_checks(fn))

@@ -132,6 +132,12 @@ def _check_classes(y, m: int, n_classes: int):
     return y.astype(int)
 
 
+def _check_data(X, y):
+    """``X`` as checked (m, 2) points and ``y`` as one class per point."""
+    X = _check_points(X)
+    return X, _check_classes(y, len(X), len(CLASS_COLORS))
+
+
 def _check_resolution(resolution):
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
         raise HelperValueError(f"resolution must be a whole number of at least 2, got {resolution!r}.")
@@ -158,8 +164,7 @@ def plot_classes(ax, X, y, *, size: float = 12, alpha: float = 0.7, legend: bool
     list of matplotlib.collections.PathCollection
         One scatter per class, class 0 first.
     """
-    X = _check_points(X)
-    y = _check_classes(y, len(X), len(CLASS_COLORS))
+    X, y = _check_data(X, y)
     artists = []
     for target_class, (color, marker) in enumerate(zip(CLASS_COLORS, CLASS_MARKERS)):
         in_class = y == target_class
@@ -244,8 +249,7 @@ def plot_decision_regions(ax, model, X, y, *, resolution: int = 200, margin: flo
     """
     from matplotlib.colors import ListedColormap, to_rgba
 
-    X = _check_points(X)
-    y = _check_classes(y, len(X), len(CLASS_COLORS))
+    X, y = _check_data(X, y)
     _check_resolution(resolution)
     x0 = np.linspace(X[:, 0].min() - margin, X[:, 0].max() + margin, resolution)
     x1 = np.linspace(X[:, 1].min() - margin, X[:, 1].max() + margin, resolution)
@@ -373,8 +377,7 @@ def plot_confidence_map(ax, model, X, y, *, outputs: str = "probabilities", limi
     (resolution, resolution) float array
         The largest probability at each grid point (rows follow ``x1``).
     """
-    X = _check_points(X)
-    y = _check_classes(y, len(X), len(CLASS_COLORS))
+    X, y = _check_data(X, y)
     if outputs not in ("probabilities", "logits"):
         raise HelperValueError(
             f'outputs must be "probabilities" or "logits" (what the model returns); got {outputs!r}.'

@@ -32,15 +32,16 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / "build" / "mutation"
 MUTANTS = STAGE / "mutants"
 EQUIVALENTS = ROOT / "tools" / "mutation_equivalents.toml"
-MODULES = ("lab_utils_env", "lab_utils_common", "lab_utils_multiclass", "lab_utils_softmax",
-           "lab_utils_checks")
+MODULES = ("lab_utils_env", "lab_utils_common", "lab_utils_display", "lab_utils_multiclass",
+           "lab_utils_softmax", "lab_utils_checks")
 TARGET = 0.90
 # What the tests read besides the helpers (copied into mutmut's copy).
 ALSO_COPY = ["notebooks", "tools", "jupyter_config", "requirements.txt", "requirements.in",
              "environment.yml", "deeplearning.mplstyle", "Makefile", "README.md"]
 # Test files that check the repository, not the helpers: left out of mutation runs.
-NOT_HELPER_TESTS = ["tests/e2e", "tests/test_environment.py", "tests/test_notebook_structure.py",
-                    "tests/test_slides.py", "tests/test_fresh_copy.py"]
+NOT_HELPER_TESTS = ["tests/e2e", "tests/hub", "tests/test_environment.py",
+                    "tests/test_notebook_structure.py", "tests/test_slides.py",
+                    "tests/test_fresh_copy.py", "tests/test_grading.py", "tests/test_hub_config.py"]
 # Checks the repository's style-file link, which mutmut's copy of the tree does not keep.
 NOT_HELPER_TEST_CASES = ["tests/test_lab_utils_common.py::test_course_style_line_works_where_kernels_start"]
 
