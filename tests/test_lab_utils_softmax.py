@@ -290,11 +290,3 @@ def test_cross_entropy_target_buttons_change_the_loss():
     assert e.target_class == 3 and e.loss == pytest.approx(-np.log(e.a[3]))
 
 
-def test_saved_picture_of_an_interactive_explorer_is_a_complete_data_url():
-    e = ls.plt_softmax(good_softmax, interactive=True)
-    e._repr_mimebundle_()
-    e.set_z([3.0, 1.0, 0.0, -2.0])
-    sent = []
-    e.fig.canvas.observe(lambda change: sent.append(change["new"]), names="_data_url")
-    e.fig.canvas.draw()  # ipympl sends the frame and, with no browser yet, saves it
-    assert sent and all(url.startswith("data:image/png;base64,") for url in sent)
