@@ -200,6 +200,13 @@ def check_jupyter_server(parent_pid: int | None = None) -> Check:
     prefix = os.path.abspath(sys.prefix)
     started_with = [os.path.abspath(os.path.join(folder, part)) for part in command]
     same = any(path.startswith(prefix + os.sep) for path in started_with)
+    if not same:
+        # A process may rename itself (pytest-xdist's workers do, with
+        # setproctitle): then the libraries it loaded from this environment tell.
+        try:
+            same = any(region.path.startswith(prefix + os.sep) for region in parent.memory_maps())
+        except Exception:
+            pass
     if same:
         return Check("Jupyter server", True, "started from the same environment as this kernel")
     return Check("Jupyter server", False, "this kernel was started by a Jupyter from another "

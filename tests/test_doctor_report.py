@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 import lab_utils_env as env
@@ -142,6 +143,24 @@ def test_a_server_started_from_this_environment_is_accepted():
         process.wait()
     assert check.ok, check.detail
     assert check.line() == "[PASS] Jupyter server: started from the same environment as this kernel"
+
+
+def test_a_server_from_this_environment_that_renamed_itself_is_accepted(tmp_path):
+    # pytest-xdist's workers (which start nbval's kernels) retitle themselves
+    # with setproctitle, so their command line no longer names this Python.
+    pytest.importorskip("setproctitle")
+    script = "import setproctitle, time; setproctitle.setproctitle('renamed worker'); time.sleep(30)"
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 10
+        while psutil.Process(process.pid).cmdline()[:1] != ["renamed worker"]:
+            assert time.monotonic() < deadline, "the child never renamed itself"
+            time.sleep(0.05)
+        check = env.check_jupyter_server(parent_pid=process.pid)
+    finally:
+        process.kill()
+        process.wait()
+    assert check.ok, check.detail
 
 
 def test_a_server_started_from_another_python_is_reported_with_the_make_lab_fix(tmp_path):
