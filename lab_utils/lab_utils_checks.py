@@ -476,6 +476,11 @@ def _looks_like(wrong: Callable) -> Matcher:
     return matcher
 
 
+def _look_alikes(*entries) -> list[tuple[str, Matcher]]:
+    """Matchers from ``(mistake, wrong function, ...)`` entries, in the order they are tried."""
+    return [(entry[0], _looks_like(wrong)) for entry in entries for wrong in entry[1:]]
+
+
 def _proportional_to_exp(got, arguments):
     """Each example's outputs are e^z times one constant (not 1 / sum)."""
     z = np.asarray(arguments[0], dtype=float)
@@ -740,10 +745,8 @@ def _basic_softmax_look_alikes() -> list[tuple[str, Matcher]]:
         return _softmax(-np.asarray(z, dtype=float))
 
     return [
-        ("no_division", _looks_like(exponentials_only)),
-        ("no_exponential", _looks_like(without_exponential)),
-        ("sigmoid", _looks_like(sigmoid)),
-        ("softmin", _looks_like(softmin)),
+        *_look_alikes(("no_division", exponentials_only), ("no_exponential", without_exponential),
+                      ("sigmoid", sigmoid), ("softmin", softmin)),
         ("other_divisor", _proportional_to_exp),
     ]
 
@@ -770,11 +773,8 @@ def _batch_softmax_look_alikes() -> list[tuple[str, Matcher]]:
         return exponentials / np.sum(exponentials, axis=0)
 
     return [
-        ("wrong_axis", _looks_like(sum_down_columns)),
-        ("batch_sum", _looks_like(row_max_batch_sum)),
-        ("batch_sum", _looks_like(sum_over_batch)),
-        ("wrong_axis", _looks_like(max_of_columns_sum_down_columns)),
-        ("max_wrong_axis", _looks_like(max_of_columns)),
+        *_look_alikes(("wrong_axis", sum_down_columns), ("batch_sum", row_max_batch_sum, sum_over_batch),
+                      ("wrong_axis", max_of_columns_sum_down_columns), ("max_wrong_axis", max_of_columns)),
         *_basic_softmax_look_alikes(),
     ]
 
@@ -874,20 +874,18 @@ def _loss_look_alikes(log_probabilities: Callable) -> list[tuple[str, Matcher]]:
             return bool(np.allclose(got[0], -_pick(log_probabilities(x), y), rtol=RTOL, atol=ATOL))
 
     return [
-        ("missing_minus", _looks_like(log_without_minus)),
-        ("no_log", _looks_like(probability_itself)),
-        ("no_log", _looks_like(one_minus_probability)),
-        ("log_base", _looks_like(log10_loss)),
-        ("log_base", _looks_like(log2_loss)),
-        ("wrong_class_index", _looks_like(class_before_target)),
-        ("largest_probability", _looks_like(largest_probability)),
-        ("all_classes", _looks_like(every_class)),
-        ("entropy", _looks_like(entropy)),
-        ("one_number_per_class", _looks_like(per_class)),
-        ("one_number_per_class", _looks_like(one_hot_without_sum)),
-        ("cost_not_losses", _looks_like(mean_loss)),
-        ("cost_not_losses", _looks_like(summed_loss)),
-        ("all_pairs", _looks_like(every_target_for_every_row)),
+        *_look_alikes(
+            ("missing_minus", log_without_minus),
+            ("no_log", probability_itself, one_minus_probability),
+            ("log_base", log10_loss, log2_loss),
+            ("wrong_class_index", class_before_target),
+            ("largest_probability", largest_probability),
+            ("all_classes", every_class),
+            ("entropy", entropy),
+            ("one_number_per_class", per_class, one_hot_without_sum),
+            ("cost_not_losses", mean_loss, summed_loss),
+            ("all_pairs", every_target_for_every_row),
+        ),
         ("array_not_number", one_element_array),
     ]
 
@@ -943,12 +941,10 @@ def _cross_entropy_from_logits_cases() -> list[_Case]:
         return -_pick(shifted - np.log(np.sum(np.exp(shifted))), y)
 
     wrong = [
-        ("logits_as_probabilities", _looks_like(logits_as_probabilities)),
-        ("sigmoid", _looks_like(sigmoid_loss)),
-        ("unshifted_target_logit", _looks_like(unshifted_target_logit)),
+        *_look_alikes(("logits_as_probabilities", logits_as_probabilities), ("sigmoid", sigmoid_loss),
+                      ("unshifted_target_logit", unshifted_target_logit)),
         *_loss_look_alikes(_log_softmax),
-        ("batch_logsumexp", _looks_like(batch_logsumexp)),
-        ("batch_logsumexp", _looks_like(batch_max_and_logsumexp)),
+        *_look_alikes(("batch_logsumexp", batch_logsumexp, batch_max_and_logsumexp)),
     ]
 
     def case(description, logits, target_class, **options):
