@@ -36,7 +36,7 @@ MODULES = ("lab_utils_env", "lab_utils_common", "lab_utils_display", "lab_utils_
            "lab_utils_softmax", "lab_utils_checks")
 TARGET = 0.90
 # What the tests read besides the helpers (copied into mutmut's copy).
-ALSO_COPY = ["notebooks", "tools", "jupyter_config", "requirements.txt", "requirements.in",
+ALSO_COPY = ["notebooks", "instructor", "tools", "jupyter_config", "requirements.txt", "requirements.in",
              "environment.yml", "deeplearning.mplstyle", "Makefile", "README.md"]
 # Test files that check the repository, not the helpers: left out of mutation runs.
 NOT_HELPER_TESTS = ["tests/e2e", "tests/hub", "tests/test_environment.py",
