@@ -163,24 +163,39 @@ def test_a_server_from_this_environment_that_renamed_itself_is_accepted(tmp_path
     assert check.ok, check.detail
 
 
-def test_a_server_started_from_another_python_is_reported_with_the_make_lab_fix(tmp_path):
-    process = child(["sleep", "30"], cwd=tmp_path)
+@pytest.mark.parametrize("names_this_environment", [False, True],
+                         ids=["another program", "another program reading a file of this environment"])
+def test_a_server_started_by_another_program_is_reported_with_the_make_lab_fix(
+        tmp_path, names_this_environment):
+    # What the server runs (its program and script, the first two words of its
+    # command) tells where it comes from; a later argument inside this
+    # environment does not make it this environment's.
+    (tmp_path / "log").write_text("")
+    named = Path(sys.prefix) / env.KERNEL_CONFIG if names_this_environment else tmp_path / "log"
+    # `tail -f` on two files writes a header line at once: read, it has started.
+    process = subprocess.Popen(["tail", "-f", str(named), str(tmp_path / "log")], cwd=tmp_path,
+                               stdout=subprocess.PIPE, text=True)
     try:
+        assert process.stdout.readline().startswith("==> ")
         check = env.check_jupyter_server(parent_pid=process.pid)
     finally:
         process.kill()
         process.wait()
-    assert not check.ok
-    assert check.detail.startswith("this kernel was started by a Jupyter from another Python")
-    assert check.fix == env.RUN_MAKE_LAB
+        process.stdout.close()
+    assert (check.ok, check.line()) == (False, (
+        "[FAIL] Jupyter server: this kernel was started by a Jupyter from another Python "
+        "environment, whose widget extensions may not match\n"
+        "       fix: quit this Jupyter and start it with `make lab` from the repository folder"))
 
 
 def test_a_server_that_cannot_be_inspected_is_reported_not_raised():
     process = subprocess.Popen(["true"])
     process.wait()  # gone: psutil cannot read it
     check = env.check_jupyter_server(parent_pid=process.pid)
-    assert not check.ok and check.fix == env.RUN_MAKE_LAB
-    assert check.detail == "could not inspect the process that started this kernel (NoSuchProcess)"
+    assert (check.ok, check.line()) == (False, (
+        "[FAIL] Jupyter server: could not inspect the process that started this kernel "
+        "(NoSuchProcess)\n"
+        "       fix: quit this Jupyter and start it with `make lab` from the repository folder"))
 
 
 # ------------------------------------------------------------ kernels and style
@@ -223,3 +238,209 @@ def test_python_from_an_environment_with_the_suite_installed_is_accepted(tmp_pat
                                          (Path("/"), "a folder outside this repository")])
 def test_paths_are_shown_relative_to_the_repository(path, shown):
     assert env._relative(path) == shown
+
+
+# ------------------------------------------------------------ every situation, as printed
+# Each situation a student can be in, and the exact line (with its fix) that
+# `make doctor` and notebook 00 print for it. `ok` is compared too: run_checks
+# returns these Checks, and a failure must be ok=False, not merely falsy.
+MAKE_LAB = "quit this Jupyter and start it with `make lab` from the repository folder"
+REINSTALL = "run `make venv` to reinstall the pinned packages"
+INSTALL_PINNED = "run `make venv` to install the pinned versions"
+SITUATIONS = {}
+
+
+def situation(ok: bool, line: str):
+    """Register a situation (named after the function) and what the doctor prints for it."""
+    def register(make_check):
+        SITUATIONS[make_check.__name__] = (make_check, ok, line)
+        return make_check
+    return register
+
+
+def a_module(tmp_path, monkeypatch, name: str, source: str) -> str:
+    """A module `name` in tmp_path, imported afresh (any earlier import is forgotten)."""
+    (tmp_path / f"{name}.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    return name
+
+
+def a_prefix_with_kernel_config(tmp_path) -> str:
+    """An environment (conda, JupyterHub) whose kernels read the suite's kernel configuration."""
+    (tmp_path / env.KERNEL_CONFIG).parent.mkdir(parents=True)
+    (tmp_path / env.KERNEL_CONFIG).write_text("")
+    return str(tmp_path)
+
+
+def a_lock_file(tmp_path, monkeypatch, text: str) -> None:
+    """requirements.txt as `text`, where the doctor reads it."""
+    (tmp_path / "requirements.txt").write_text(text)
+    monkeypatch.setattr(env, "REPO", tmp_path)
+
+
+def a_kernel_that_forwards_c_level_output(monkeypatch) -> None:
+    from ipykernel.kernelapp import IPKernelApp
+
+    class Forwarding:
+        capture_fd_output = True
+
+    monkeypatch.setattr(IPKernelApp, "initialized", classmethod(lambda cls: True))
+    monkeypatch.setattr(IPKernelApp, "instance", classmethod(lambda cls, *a, **k: Forwarding()))
+
+
+@situation(False, "[FAIL] Python: Python 3.10 is not supported (3.11-3.13 are)\n"
+                  "       fix: run `PYTHON=python3.12 make lab` with a supported Python installed")
+def unsupported_python(tmp_path, monkeypatch):
+    return env.check_python(prefix=str(env.VENV), version=(3, 10, 4))
+
+
+@situation(False, "[FAIL] Python: Python 3.12 from old-env, not the suite's environment\n"
+                  f"       fix: {MAKE_LAB}")
+def python_from_another_folder_of_the_repository(tmp_path, monkeypatch):
+    return env.check_python(prefix=str(env.REPO / "old-env"), version=(3, 12, 1))
+
+
+@situation(False, "[FAIL] Python: Python 3.12 from a folder outside this repository, not the "
+                  f"suite's environment\n       fix: {MAKE_LAB}")
+def conda_environment_with_the_kernel_configuration_but_not_softmax_lab(tmp_path, monkeypatch):
+    from importlib import metadata
+
+    def distribution(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "distribution", distribution)
+    return env.check_python(prefix=a_prefix_with_kernel_config(tmp_path), version=(3, 12, 1))
+
+
+@situation(True, "[PASS] Python: Python 3.12 from an environment with Softmax Lab installed "
+                 "(conda or JupyterHub)")
+def conda_environment_with_softmax_lab_installed(tmp_path, monkeypatch):
+    return env.check_python(prefix=a_prefix_with_kernel_config(tmp_path), version=(3, 12, 1))
+
+
+@situation(False, "[FAIL] broken_library: broken_library cannot be imported: OSError: libfoo.so "
+                  f"missing\n       fix: {REINSTALL}")
+def library_that_fails_to_import(tmp_path, monkeypatch):
+    source = "raise OSError('libfoo.so missing')\n"
+    return env.check_library(a_module(tmp_path, monkeypatch, "broken_library", source), pins={})
+
+
+@situation(False, "[FAIL] numpy: numpy {numpy} is installed, the lessons were made with 0.0.1\n"
+                  f"       fix: {INSTALL_PINNED}")
+def library_at_another_version_than_its_pin(tmp_path, monkeypatch):
+    return env.check_library("numpy", pins={"numpy": "0.0.1"})
+
+
+@situation(False, "[FAIL] versionless_library: versionless_library unknown is installed, the "
+                  f"lessons were made with 1.0\n       fix: {INSTALL_PINNED}")
+def pinned_library_without_a_version(tmp_path, monkeypatch):
+    name = a_module(tmp_path, monkeypatch, "versionless_library", "")
+    return env.check_library(name, pins={name: "1.0"})
+
+
+@situation(True, "[PASS] versionless_library: versionless_library unknown")
+def unpinned_library_without_a_version(tmp_path, monkeypatch):
+    return env.check_library(a_module(tmp_path, monkeypatch, "versionless_library", ""), pins={})
+
+
+@situation(False, "[FAIL] tensorflow: tensorflow {tensorflow} is installed, the lessons were made "
+                  f"with 0.0.1\n       fix: {INSTALL_PINNED}")
+def lock_file_spelling_tensorflow_cpu_with_an_underscore(tmp_path, monkeypatch):
+    a_lock_file(tmp_path, monkeypatch,
+                "# pinned by make lock\n\nTensorflow_CPU==0.0.1 ; python_version >= '3'\n")
+    return env.check_library("tensorflow")
+
+
+@situation(True, "[PASS] numpy: numpy {numpy}")
+def lock_file_whose_pin_is_for_another_python(tmp_path, monkeypatch):
+    a_lock_file(tmp_path, monkeypatch, "numpy==0.0.1 ; python_version < '3'\n")
+    return env.check_library("numpy")
+
+
+@situation(False, "[FAIL] ipympl extension: ipympl cannot be imported: ImportError: simulated "
+                  f"broken install\n       fix: {REINSTALL}")
+def ipympl_that_cannot_be_imported(tmp_path, monkeypatch):
+    import types
+
+    def __getattr__(name):
+        raise ImportError("simulated broken install")
+
+    broken = types.ModuleType("ipympl._version")
+    broken.__getattr__ = __getattr__
+    monkeypatch.setitem(sys.modules, "ipympl._version", broken)
+    return env.check_ipympl_extension()
+
+
+@situation(False, "[FAIL] ipympl extension: ipympl's JupyterLab extension is missing from this "
+                  "environment, so its figures show 'Error displaying widget'\n"
+                  f"       fix: run `make venv`, then {MAKE_LAB}")
+def ipympl_labextension_missing(tmp_path, monkeypatch):
+    return env.check_ipympl_extension(prefix=str(tmp_path))
+
+
+@situation(False, "[FAIL] ipympl extension: JupyterLab has ipympl's extension 0.5.0, the kernel's "
+                  "ipympl {ipympl} needs {js_semver}\n"
+                  f"       fix: run `make venv`, then {MAKE_LAB}")
+def ipympl_labextension_at_another_version(tmp_path, monkeypatch):
+    folder = tmp_path / env.IPYMPL_LABEXTENSION
+    folder.mkdir(parents=True)
+    (folder / "package.json").write_text('{"version": "0.5.0"}')
+    return env.check_ipympl_extension(prefix=str(tmp_path))
+
+
+@situation(False, "[FAIL] quiet TensorFlow: the kernel configuration that keeps TensorFlow's log "
+                  "lines out of notebooks is not installed\n"
+                  "       fix: run `make venv` (conda: `pip install -e .` in the environment)")
+def kernel_configuration_missing(tmp_path, monkeypatch):
+    return env.check_quiet_kernels(prefix=str(tmp_path))
+
+
+@situation(False, "[FAIL] quiet TensorFlow: this kernel forwards C-level output into the notebook\n"
+                  "       fix: restart the kernel")
+def kernel_that_forwards_c_level_output(tmp_path, monkeypatch):
+    a_kernel_that_forwards_c_level_output(monkeypatch)
+    return env.check_quiet_kernels(in_kernel=True)
+
+
+@situation(True, "[PASS] quiet TensorFlow: TensorFlow's C-level log lines stay out of notebooks")
+def make_doctor_outside_a_kernel_where_kernels_would_forward(tmp_path, monkeypatch):
+    a_kernel_that_forwards_c_level_output(monkeypatch)
+    return env.check_quiet_kernels()
+
+
+@situation(False, "[FAIL] figure style: deeplearning.mplstyle is missing\n"
+                  "       fix: restore it with `git checkout -- deeplearning.mplstyle`")
+def style_file_missing(tmp_path, monkeypatch):
+    import lab_utils_common
+
+    monkeypatch.setattr(lab_utils_common, "STYLE_PATH", tmp_path / "deeplearning.mplstyle")
+    return env.check_style()
+
+
+@pytest.mark.parametrize("name", SITUATIONS)
+def test_each_situation_prints_its_line_and_fix(name, tmp_path, monkeypatch):
+    import ipympl._version
+    import numpy
+    import tensorflow as tf
+
+    make_check, ok, line = SITUATIONS[name]
+    check = make_check(tmp_path, monkeypatch)
+    assert (check.ok, check.line()) == (ok, line.format(
+        numpy=numpy.__version__, tensorflow=tf.__version__, ipympl=ipympl._version.__version__,
+        js_semver=ipympl._version.js_semver))
+
+
+def test_a_summary_names_every_failed_check_in_order(capsys):
+    checks = [env.Check("a", False, "broken"), env.Check("b", True, "fine"),
+              env.Check("c", False, "broken too")]
+    assert env.report(checks) is False
+    assert capsys.readouterr().out.endswith("\n2 of 3 checks failed: a, c.\n")
+
+
+def test_notebook_00_in_a_kernel_that_forwards_c_level_output_says_restart(monkeypatch):
+    a_kernel_that_forwards_c_level_output(monkeypatch)
+    monkeypatch.setattr(env, "check_jupyter_server",
+                        lambda: env.Check("Jupyter server", True, "checked"))
+    failed = [check.line() for check in env.run_checks(in_kernel=True) if not check.ok]
+    assert failed == [SITUATIONS["kernel_that_forwards_c_level_output"][2]]
