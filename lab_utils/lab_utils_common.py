@@ -131,7 +131,7 @@ def presenter_mode(scale: float = 1.0) -> dict:
     # Convert every size to points first: 'large' is relative to font.size,
     # which this loop is about to change.
     with mpl.rc_context(_saved_before_presenter):
-        base = {key: _as_points(key, mpl.rcParams[key]) for key in _PRESENTER_SCALE}
+        base = {key: _as_points(mpl.rcParams[key]) for key in _PRESENTER_SCALE}
     for key, factor in _PRESENTER_SCALE.items():
         mpl.rcParams[key] = round(base[key] * factor * scale, 2)
     return {key: mpl.rcParams[key] for key in _PRESENTER_SCALE}
@@ -152,7 +152,7 @@ def student_mode() -> dict:
     return {key: mpl.rcParams[key] for key in _PRESENTER_SCALE}
 
 
-def _as_points(key: str, value) -> float:
+def _as_points(value) -> float:
     """A font size such as 'medium' or 'large' as a number of points."""
     if isinstance(value, str):
         from matplotlib.font_manager import FontProperties
@@ -220,7 +220,7 @@ def figure_html(fig, alt: str, dpi: float | None = None) -> str:
     encoded = base64.b64encode(figure_png(fig, dpi)).decode("ascii")
     width = int(round(fig.get_figwidth() * fig.dpi))
     return (
-        f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(alt, quote=True)}" '
+        f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}" '  # escapes quotes too
         f'width="{width}" style="max-width: 100%; height: auto;"/>'
     )
 
