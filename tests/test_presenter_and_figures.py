@@ -103,6 +103,13 @@ def test_make_reproducible_asks_tensorflow_for_one_thread_a_seed_and_determinism
     calls.clear()
     common.make_reproducible(3, single_thread=False)
     assert calls == [("set_random_seed", 3), ("enable_op_determinism",)]
+    # Without a seed, the same numbers as the lessons' make_reproducible(0).
+    calls.clear()
+    common.make_reproducible()
+    without_a_seed = calls[:]
+    calls.clear()
+    common.make_reproducible(0)
+    assert without_a_seed == calls
 
     def too_late(threads):
         raise RuntimeError("Intra op parallelism cannot be modified after initialization.")
@@ -111,3 +118,83 @@ def test_make_reproducible_asks_tensorflow_for_one_thread_a_seed_and_determinism
     with pytest.raises(RuntimeError, match="must run before any TensorFlow operation. Restart the "
                                            "kernel and call it right after the imports."):
         common.make_reproducible(0)
+
+
+def test_presenter_sizes_are_rounded_to_hundredths_of_a_point():
+    with mpl.rc_context():
+        mpl.rcParams["font.size"] = 10
+        sizes = common.presenter_mode(scale=1.234)
+        common.student_mode()
+    assert sizes["font.size"] == 19.74
+
+
+# ------------------------------------------------------------ the picture inside figure_html
+def picture(tag: str) -> bytes:
+    """The PNG an <img> tag from figure_html holds (after exactly one data: prefix)."""
+    import base64
+    import re
+
+    payload = re.fullmatch(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" .*', tag).group(1)
+    png = base64.b64decode(payload, validate=True)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", "a PNG"
+    return png
+
+
+def pixels(png: bytes) -> tuple[int, int]:
+    """Width and height of a PNG, from its header."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def a_drawing(width: float = 2, height: float = 1):
+    """A figure at 50 dpi whose drawing fills it, so the picture is the figure plus margins."""
+    fig = plt.figure(figsize=(width, height), dpi=50)
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.plot([0, 1], [0, 1])
+    ax.set_axis_off()
+    return fig
+
+
+# An instructor's matplotlibrc may save figures as SVG, at 300 dpi, uncropped:
+# the pictures in notebooks stay PNGs at the figure's own resolution, cropped.
+@pytest.mark.parametrize("saving", [{}, {"savefig.format": "svg", "savefig.dpi": 300,
+                                          "savefig.bbox": "standard"}],
+                         ids=["matplotlib's defaults", "an instructor's matplotlibrc"])
+def test_a_figure_becomes_a_png_at_its_own_resolution_with_a_tenth_of_an_inch_margin(saving):
+    with mpl.rc_context(saving):
+        fig = a_drawing()
+        png = picture(common.figure_html(fig, "A rising line."))
+        plt.close(fig)
+    assert pixels(png) == (100 + 10, 50 + 10)
+
+
+def test_a_label_outside_the_figure_is_in_the_picture_and_empty_space_is_not():
+    fig = plt.figure(figsize=(2, 1), dpi=50)  # 100 x 50 pixels
+    fig.text(0.9, 0.5, "a label that sticks out of the figure")
+    width, height = pixels(picture(common.figure_html(fig, "A label.")))
+    plt.close(fig)
+    assert width > 100 and height < 50
+
+
+def test_a_sharper_picture_for_slides_is_shown_at_the_same_size():
+    fig = a_drawing()
+    normal, sharp = (common.figure_html(fig, "A rising line.", dpi=dpi) for dpi in (None, 100))
+    plt.close(fig)
+    assert pixels(picture(sharp)) == tuple(2 * n for n in pixels(picture(normal)))
+    assert 'width="100"' in normal and 'width="100"' in sharp
+
+
+def test_a_figure_without_alt_text_is_refused_in_one_line_saying_what_to_add():
+    fig = plt.figure()
+    with pytest.raises(common.HelperValueError) as refused:
+        common.figure_html(fig, " ")
+    plt.close(fig)
+    assert refused.value._render_traceback_() == [
+        "ValueError: Every figure needs alt text: a sentence saying what it shows."]
+
+
+def test_show_figure_closes_the_figure_it_shows_and_not_the_one_being_drawn(monkeypatch):
+    monkeypatch.setattr("IPython.display.display", lambda obj: None)
+    shown, next_one = plt.figure(), plt.figure()  # the next one is matplotlib's current figure
+    common.show_figure(shown, "An empty figure.")
+    assert not plt.fignum_exists(shown.number) and plt.fignum_exists(next_one.number)
+    plt.close(next_one)
