@@ -179,20 +179,6 @@ def test_predicted_classes_are_the_same_from_logits_and_from_probabilities():
     np.testing.assert_array_equal(from_logits, np.argmax(logits, axis=1))
 
 
-def test_predicted_classes_calls_predict_quietly_and_in_large_batches():
-    class RecordingModel:
-        def predict(self, points, verbose="auto", batch_size=None):
-            self.verbose, self.batch_size = verbose, batch_size
-            return nearest_center_scores(points)
-
-    model = RecordingModel()
-    classes = mc.predicted_classes(model, np.array(mc.BLOB_CENTERS))
-    assert classes.tolist() == [0, 1, 2, 3]
-    assert model.verbose == 0
-    # a 200 x 200 decision-region grid in at most 5 calls, not predict's default 1250
-    assert model.batch_size >= 200 * 200 / 5
-
-
 def test_plot_decision_regions_gives_each_center_its_own_class(ax):
     X_train, y_train = mc.make_blobs_dataset()
     grid_classes = mc.plot_decision_regions(ax, nearest_center_scores, X_train, y_train, resolution=101)
@@ -440,18 +426,18 @@ def test_numbers_read_as_text_are_used_as_numbers(ax):
     assert ax.get_ylabel() == "training loss (mean cross-entropy)"
 
 
-@pytest.mark.parametrize("call", [
-    lambda model, ax: mc.predicted_classes(model, np.array(mc.BLOB_CENTERS)),
-    lambda model, ax: mc.plot_confidence_map(ax, model, *_BLOBS_40, resolution=200),
+@pytest.mark.parametrize("call, result", [
+    (lambda model, ax: mc.predicted_classes(model, np.array(mc.BLOB_CENTERS)).tolist(), [0, 1, 2, 3]),
+    (lambda model, ax: mc.plot_confidence_map(ax, model, *_BLOBS_40, resolution=200).shape, (200, 200)),
 ], ids=["predicted_classes", "plot_confidence_map"])
-def test_helpers_call_predict_quietly_and_in_large_batches(ax, call):
+def test_helpers_call_predict_quietly_and_in_large_batches(ax, call, result):
     class RecordingModel:
         def predict(self, points, verbose="auto", batch_size=None):
             self.verbose, self.batch_size = verbose, batch_size
             return nearest_center_scores(points)
 
     model = RecordingModel()
-    call(model, ax)
+    assert call(model, ax) == result
     assert model.verbose == 0
     # a 200 x 200 grid in at most 5 calls, not predict's default 1250
     assert model.batch_size >= 200 * 200 / 5
