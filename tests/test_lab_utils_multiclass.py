@@ -179,20 +179,6 @@ def test_predicted_classes_are_the_same_from_logits_and_from_probabilities():
     np.testing.assert_array_equal(from_logits, np.argmax(logits, axis=1))
 
 
-def test_predicted_classes_calls_predict_quietly_and_in_large_batches():
-    class RecordingModel:
-        def predict(self, points, verbose="auto", batch_size=None):
-            self.verbose, self.batch_size = verbose, batch_size
-            return nearest_center_scores(points)
-
-    model = RecordingModel()
-    classes = mc.predicted_classes(model, np.array(mc.BLOB_CENTERS))
-    assert classes.tolist() == [0, 1, 2, 3]
-    assert model.verbose == 0
-    # a 200 x 200 decision-region grid in at most 5 calls, not predict's default 1250
-    assert model.batch_size >= 200 * 200 / 5
-
-
 def test_plot_decision_regions_gives_each_center_its_own_class(ax):
     X_train, y_train = mc.make_blobs_dataset()
     grid_classes = mc.plot_decision_regions(ax, nearest_center_scores, X_train, y_train, resolution=101)
@@ -360,3 +346,130 @@ def test_backend_crossentropy_explains_bad_arguments():
         mc.crossentropy_source("mxnet")
     with pytest.raises(ValueError, match=r"\(m, N\)"):
         mc.run_backend_crossentropy("jax", [0], [1.0, 0.0])
+
+
+# --- the exact sentences a student reads, and the inputs just inside the limits ---
+
+_BLOBS_40 = mc.make_blobs_dataset(n_samples=40)
+
+
+@pytest.mark.parametrize(
+    "call, error, sentence",
+    [
+        (lambda ax: mc.make_blobs_dataset(n_samples=True), ValueError,
+         "n_samples must be a positive whole number, got True."),
+        (lambda ax: mc.make_blobs_dataset(centers=[[1.0, 2.0]]), ValueError,
+         "centers must be a list of at least two [x0, x1] pairs, one per class; got an array of shape (1, 2)."),
+        (lambda ax: mc.make_blobs_dataset(cluster_std=0), ValueError,
+         "cluster_std must be a positive number, got 0."),
+        (lambda ax: mc.plot_classes(ax, np.zeros((3, 3)), [0, 1, 2]), ValueError,
+         "X must hold one [x0, x1] row per example, an array of shape (m, 2); got shape (3, 3)."),
+        (lambda ax: mc.predicted_classes(nearest_center_scores, [1.0, 2.0]), ValueError,
+         "points must hold one [x0, x1] row per example, an array of shape (m, 2); got shape (2,)."),
+        (lambda ax: mc.predicted_classes(42, [[0.0, 0.0]]), TypeError,
+         "model must be a Keras model or a function that returns class scores."),
+        *[(lambda ax, r=r: mc.plot_decision_regions(ax, nearest_center_scores, *_BLOBS_40, resolution=r),
+           ValueError, f"resolution must be a whole number of at least 2, got {r!r}.") for r in (1, 2.5, True)],
+        (lambda ax: mc.plot_loss_curves(ax, {}), ValueError,
+         'losses must be a dict such as {"my model": history.history["loss"]}, with at least one entry.'),
+        (lambda ax: mc.build_four_class_model("sigmoid"), ValueError,
+         'output_activation must be "linear" (the model outputs logits) or "softmax" '
+         "(the model outputs probabilities); got 'sigmoid'."),
+        (lambda ax: mc.plot_confidence_map(ax, nearest_center_scores, *_BLOBS_40), TypeError,
+         "model must be a Keras model (something with a predict method)."),
+        *[(lambda ax, lim=lim: mc.plot_confidence_map(ax, _NearestCenterModel(), *_BLOBS_40, limits=lim),
+           ValueError, "limits must be (x0_min, x0_max, x1_min, x1_max) with each minimum below its maximum; "
+           f"got {[float(v) for v in lim]}.") for lim in [(5, -5, 0, 1), (0, 0, 0, 1), (0, 1, 2, 2), (0, 1, 2)]],
+        (lambda ax: mc.crossentropy_source("mxnet"), ValueError,
+         "backend must be one of tensorflow, jax, torch, numpy; got 'mxnet'."),
+        (lambda ax: mc.crossentropy_source("jax", "no_such_loss"), ValueError,
+         "nn.py of the jax backend has no function 'no_such_loss'."),
+    ],
+)
+def test_bad_input_gets_the_exact_sentence(ax, call, error, sentence):
+    with pytest.raises(error) as raised:
+        call(ax)
+    assert str(raised.value) == sentence
+
+
+@pytest.mark.parametrize(
+    "call, shape",
+    [
+        (lambda ax: mc.make_blobs_dataset(n_samples=1)[0], (1, 2)),
+        (lambda ax: mc.make_blobs_dataset(n_samples=10, centers=[[-5, 2], [5, -2]])[0], (10, 2)),
+        (lambda ax: mc.plot_decision_regions(ax, nearest_center_scores, *_BLOBS_40, resolution=2), (2, 2)),
+        (lambda ax: mc.plot_confidence_map(ax, _NearestCenterModel(), *_BLOBS_40, limits=(5, 10, 0, 1),
+                                           resolution=2), (2, 2)),
+    ],
+    ids=["one point", "two centers", "a 2 x 2 region grid", "limits with x0 above x1"],
+)
+def test_the_smallest_allowed_inputs_work(ax, call, shape):
+    assert call(ax).shape == shape
+
+
+def test_make_blobs_dataset_spreads_each_cluster_by_cluster_std():
+    X_train, y_train = mc.make_blobs_dataset(cluster_std=0.5)
+    for target_class, center in enumerate(mc.BLOB_CENTERS):
+        np.testing.assert_allclose(X_train[y_train == target_class].std(axis=0), [0.5, 0.5], atol=0.05)
+
+
+def test_numbers_read_as_text_are_used_as_numbers(ax):
+    # csv.reader and a pasted log give strings; the helpers read them as numbers.
+    text_points = [["-5.0", "2.0"], ["5.0", "-2.0"]]
+    artists = mc.plot_classes(ax, text_points, [0, 3])
+    assert artists[0].get_offsets().tolist() == [[-5.0, 2.0]]
+    assert artists[3].get_offsets().tolist() == [[5.0, -2.0]]
+    X_text, _ = mc.make_blobs_dataset(n_samples=10, centers=text_points)
+    np.testing.assert_array_equal(X_text, mc.make_blobs_dataset(n_samples=10, centers=[[-5, 2], [5, -2]])[0])
+    (line,) = mc.plot_loss_curves(ax, {"from the log": ["1.5", "0.25"]})
+    assert line.get_ydata().tolist() == [1.5, 0.25]
+    assert ax.get_ylabel() == "training loss (mean cross-entropy)"
+
+
+@pytest.mark.parametrize("call, result", [
+    (lambda model, ax: mc.predicted_classes(model, np.array(mc.BLOB_CENTERS)).tolist(), [0, 1, 2, 3]),
+    (lambda model, ax: mc.plot_confidence_map(ax, model, *_BLOBS_40, resolution=200).shape, (200, 200)),
+], ids=["predicted_classes", "plot_confidence_map"])
+def test_helpers_call_predict_quietly_and_in_large_batches(ax, call, result):
+    class RecordingModel:
+        def predict(self, points, verbose="auto", batch_size=None):
+            self.verbose, self.batch_size = verbose, batch_size
+            return nearest_center_scores(points)
+
+    model = RecordingModel()
+    assert call(model, ax) == result
+    assert model.verbose == 0
+    # a 200 x 200 grid in at most 5 calls, not predict's default 1250
+    assert model.batch_size >= 200 * 200 / 5
+
+
+def test_build_four_class_model_outputs_logits_by_default():
+    assert mc.build_four_class_model().layers[-1].activation.__name__ == "linear"
+
+
+def test_backend_crossentropy_returns_float32_like_the_backends():
+    losses = mc.run_backend_crossentropy("numpy", [0, 1], [[0.5, 0.5], [0.25, 0.75]])
+    assert losses.dtype == np.float32
+    np.testing.assert_allclose(losses, [np.log(2.0), -np.log(0.75)], rtol=1e-6)
+
+
+def test_backend_source_is_read_as_utf8_whatever_the_locale():
+    # jax's nn.py holds non-ASCII characters; a C locale (or Windows' code page) is not UTF-8.
+    # keras is stood in for by its path only, so the child needs no TensorFlow.
+    import importlib.util
+    import os
+    from pathlib import Path
+
+    origin = importlib.util.find_spec("keras").origin
+    code = (
+        "import sys, types; keras = types.ModuleType('keras'); keras.__file__ = sys.argv[1]; "
+        "sys.modules['keras'] = keras; import lab_utils_multiclass as mc; "
+        "sys.stdout.buffer.write(mc.backend_nn_source('jax').encode('utf-8'))"
+    )
+    environment = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    result = subprocess.run([sys.executable, "-c", code, origin], env=environment, capture_output=True)
+    assert result.returncode == 0, result.stderr.decode()[-500:]
+    jax_source = Path(origin).parent / "src" / "backend" / "jax" / "nn.py"
+    assert result.stdout == jax_source.read_bytes()
+    # the same text here (and this call ties the test to the function for make mutate)
+    assert mc.backend_nn_source("jax").encode("utf-8") == result.stdout
