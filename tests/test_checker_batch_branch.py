@@ -47,6 +47,10 @@ SOFTMAX_BATCH_MISTAKES = [
     # e^(z - max) over the sum of the unshifted e^z: a different divisor in each row
     ("other_divisor",
      lambda z: np.exp(z - np.max(z, axis=-1, keepdims=True)) / np.sum(np.exp(z), axis=-1, keepdims=True)),
+    # max and sum both down the columns, across examples
+    ("wrong_axis", lambda z: np.exp(z - np.max(z, axis=0)) / np.sum(np.exp(z - np.max(z, axis=0)), axis=0)),
+    # every row adds up to 1, but is not the softmax of its logits
+    ("probabilities_not_softmax", lambda z: np.full(z.shape, 1 / z.shape[-1])),
     # one-hot of the largest logit: adds up to 1 but has zeros
     ("wrong_values", lambda z: (z == np.max(z, axis=-1, keepdims=True)).astype(float)),
 ]

@@ -158,6 +158,8 @@ def diagnose_cases():
         ("uniform", np.full(4, 0.25), z, "probabilities_not_softmax"),
         ("logits", z, z, "wrong_values"),
         ("nan for small logits", np.full(4, np.nan), z, "wrong_values"),
+        ("no exponential: 0 / 0 for logits adding up to 0", np.full(2, np.nan), np.zeros(2),
+         "no_exponential"),
         ("off by 5e-7, within the tolerance", checks._softmax(z) + 5e-7, z, None),
         ("off by 5e-6", checks._softmax(z) + np.array([5e-6, -5e-6, 5e-6, -5e-6]), z,
          "probabilities_not_softmax"),
@@ -231,3 +233,11 @@ def test_only_numpys_runtime_warnings_are_reported():
     report = checks.run_softmax_checks(warns_in_its_own_words)
     assert report.mistake == "no_division"
     assert not any("warned" in line for line in report.details)
+
+
+def test_a_passing_report_is_a_green_box_with_a_tick_and_nothing_else():
+    report = checks.run_softmax_checks(checks._softmax)
+    assert report.to_html() == (
+        '<div style="border-left: 6px solid #1E6B24; background: #EEF7EE; color: #1A1A1A; '
+        'padding: 0.5em 0.9em; margin: 0.3em 0;"><div style="color: #1E6B24; font-weight: bold;">'
+        '&#10004; All 7 checks passed for _softmax.</div></div>')
