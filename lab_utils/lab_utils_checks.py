@@ -398,8 +398,7 @@ def _softmax(z):
     return exponentials / np.sum(exponentials, axis=-1, keepdims=True)
 
 
-def _log_softmax(z):
-    z = np.asarray(z, dtype=float)
+def _log_softmax(z):  # z: a float array (the battery's logits, already converted)
     shifted = z - np.max(z, axis=-1, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
@@ -571,7 +570,7 @@ def _as_numbers(result):
 
 
 def _extra_details(mistake: str, got: np.ndarray, case: _Case) -> list[str]:
-    z = np.asarray(case.arguments[0], dtype=float)
+    z = case.arguments[0]  # an array: _softmax_case and _loss_case convert it
     if mistake == "other_divisor" and z.ndim == 1:
         with _quiet():
             divisor = float(np.exp(z[0]) / got[0])
@@ -926,7 +925,7 @@ def _cross_entropy_from_logits_cases() -> list[_Case]:
         return -np.log(_pick(z, y))
 
     def sigmoid_loss(z, y):
-        return np.log1p(np.exp(-_pick(np.asarray(z, dtype=float), y)))
+        return np.log1p(np.exp(-_pick(z, y)))
 
     def unshifted_target_logit(z, y):  # z_y where z_y - max(z) belongs
         shifted = z - np.max(z, axis=-1, keepdims=True)

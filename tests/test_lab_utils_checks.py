@@ -819,15 +819,23 @@ def test_checker_leaves_numpy_error_settings_and_warning_filters_as_they_were():
 
 @pytest.mark.parametrize("checker", RUNNERS)
 def test_the_students_function_cannot_change_the_battery(checker):
-    def scribbles_on_every_input(*arguments):
+    # A wrong answer, then zeros written over the inputs: the diagnosis and the
+    # report must still use the inputs as they were (each run builds its cases
+    # afresh, so only the same run could show a change).
+    def doubled(*arguments):
+        return 2 * np.asarray(CORRECT_BY_CHECKER[checker](*arguments))
+
+    def doubled_then_scribbles_on_every_input(*arguments):
+        answer = doubled(*arguments)
         for argument in arguments:
             if isinstance(argument, np.ndarray):
                 argument[...] = 0
-        return None
+        return answer
 
-    before = RUNNERS[checker](CORRECT_BY_CHECKER[checker])
-    RUNNERS[checker](scribbles_on_every_input)
-    assert RUNNERS[checker](CORRECT_BY_CHECKER[checker]) == before
+    untouched = RUNNERS[checker](doubled)
+    scribbled = RUNNERS[checker](doubled_then_scribbles_on_every_input)
+    assert (scribbled.mistake, scribbled.details, scribbled.hint) == (
+        untouched.mistake, untouched.details, untouched.hint)
 
 
 
