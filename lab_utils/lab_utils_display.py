@@ -53,7 +53,6 @@ PICTURE_DELAY = 0.3
 UPSTREAM_ISSUES = ("ipympl #472", "ipympl #359", "ipympl #584")
 
 _WidgetCanvas = None
-_version_checked = False
 
 
 def in_widget_kernel() -> bool:
@@ -95,18 +94,12 @@ def png_data_url(rgba) -> str:
 
 def _widget_canvas_class():
     """ipympl's Canvas, keeping the saved picture (``_data_url``) current (see the module)."""
-    global _WidgetCanvas, _version_checked
+    global _WidgetCanvas
     if _WidgetCanvas is not None:
         return _WidgetCanvas
     import ipympl
     from ipympl.backend_nbagg import Canvas
     from ipywidgets import DOMWidget
-
-    if not _version_checked:
-        _version_checked = True
-        note = ipympl_version_note(ipympl.__version__)
-        if note:
-            warnings.warn(note, stacklevel=3)
 
     class WidgetCanvas(Canvas):
         _picture_timer = None
@@ -141,6 +134,10 @@ def _widget_canvas_class():
             DOMWidget.send_state(self, key=["_data_url"])
 
     _WidgetCanvas = WidgetCanvas
+    # Checked once, when the class is made (the first live figure of a kernel).
+    note = ipympl_version_note(ipympl.__version__)
+    if note:
+        warnings.warn(note, stacklevel=3)
     return _WidgetCanvas
 
 
