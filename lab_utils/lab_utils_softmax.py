@@ -185,15 +185,13 @@ class SoftmaxExplorer:
                 raise HelperValueError(f"z must hold {self.n} values, got shape {start.shape}.")
             self._check_in_range(start, "z")
         self.z = start.copy()
-        self.a = np.full(self.n, np.nan)
-        self.message = ""
         self.interactive = in_widget_kernel() if interactive is None else bool(interactive)
         self._background = None
         self._widgets_ready = False
         self._build_figure()
         if self.interactive:
             self._build_widgets()
-        self._update()
+        self._update()  # sets self.a and self.message (and a variant's results, such as loss)
 
     # ------------------------------------------------------------ set-up
     def _default_z(self) -> np.ndarray:
@@ -552,7 +550,7 @@ class CrossEntropyExplorer(SoftmaxExplorer):
 
     def __init__(self, my_softmax, n=4, target_class=0, **options):
         self.target_class = self._valid_target(target_class, n)
-        self.loss = float("nan")
+        self.loss = float("nan")  # read by the first status line, before _update_extra
         super().__init__(my_softmax, n=n, **options)
         self._ax_a.set_title(f"a = {self._name}(z); target class {self.target_class}")
 
@@ -598,7 +596,7 @@ class CrossEntropyExplorer(SoftmaxExplorer):
 
     def _update_extra(self) -> None:
         probability = self.a[self.target_class]
-        if self.message or not np.isfinite(probability):
+        if self.message:  # without one, a is a softmax: finite
             self.loss = float("nan")
         elif probability <= 0:
             self.loss = float("inf")

@@ -232,25 +232,40 @@ def run_in_a_kernel(scenario):
         loop.close()
 
 
-def pictures_sent_to_the_browser(canvas, monkeypatch) -> list[np.ndarray]:
-    sent = []
+class Browser:
+    """A browser attached to a widget: the comm end that records the saved pictures it is sent."""
 
-    def send(data=None, metadata=None, buffers=None):
+    comm_id = "a-browser"
+    kernel = "a kernel"  # ipywidgets sends nothing over a comm without a kernel
+
+    def __init__(self):
+        self.pictures = []
+
+    def send(self, data=None, metadata=None, buffers=None):
         if data.get("method") == "update" and "_data_url" in data.get("state", {}):
             prefix, _, payload = data["state"]["_data_url"].partition(",")
             assert prefix == "data:image/png;base64"
-            sent.append(decode_png(payload))
+            self.pictures.append(decode_png(payload))
 
-    monkeypatch.setattr(canvas.comm, "send", send)
+    def on_msg(self, callback):
+        pass
+
+    def close(self, *args, **kwargs):
+        pass
+
+
+def pictures_sent_to_the_browser(canvas) -> list[np.ndarray]:
+    browser = Browser()
+    canvas.comm = browser
     canvas.syncing_data_url = False  # what ipympl does when a browser attaches
-    return sent
+    return browser.pictures
 
 
 def test_with_a_browser_the_saved_picture_is_the_last_frame_once_the_figure_is_still(
-        new_kernel_display, monkeypatch):
+        new_kernel_display):
     fig = Figure(figsize=(2, 1), dpi=50)
     canvas = new_kernel_display.widget_canvas(fig)
-    sent = pictures_sent_to_the_browser(canvas, monkeypatch)
+    sent = pictures_sent_to_the_browser(canvas)
     still = new_kernel_display.PICTURE_DELAY
 
     async def drag_then_stop(wait):
@@ -271,10 +286,10 @@ def test_with_a_browser_the_saved_picture_is_the_last_frame_once_the_figure_is_s
     run_in_a_kernel(drag_then_stop)
 
 
-def test_a_closed_live_figure_sends_no_picture(new_kernel_display, monkeypatch):
+def test_a_closed_live_figure_sends_no_picture(new_kernel_display):
     fig = Figure(figsize=(2, 1), dpi=50)
     canvas = new_kernel_display.widget_canvas(fig)
-    sent = pictures_sent_to_the_browser(canvas, monkeypatch)
+    sent = pictures_sent_to_the_browser(canvas)
 
     async def draw_then_close(wait):
         canvas.draw()
