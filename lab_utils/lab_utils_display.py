@@ -89,7 +89,7 @@ def png_data_url(rgba) -> str:
 
     with io.BytesIO() as png:
         Image.fromarray(rgba).save(png, format="png")
-        return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
+        return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
 
 
 def _widget_canvas_class():
@@ -126,8 +126,8 @@ def _widget_canvas_class():
 
         def _send_picture(self):
             self._picture_timer = None
-            buffer = getattr(self, "_last_buff", None)
-            if self.comm is None or buffer is None or not buffer.size:  # closed, or never drawn
+            buffer = self._last_buff  # the frame send_binary was called for (or a later one)
+            if self.comm is None or not buffer.size:  # closed, or a figure of no pixels
                 return
             self._data_url = png_data_url(buffer.view(dtype=np.uint8).reshape((*buffer.shape, 4)))
             # ipympl's own send_state leaves _data_url out once a browser is attached.
@@ -188,13 +188,11 @@ def live_figure_bundle(widget, fig, alt: str) -> dict:
         What the figure shows, in a sentence.
     """
     picture = figure_html(fig, alt)
-    canvas = getattr(fig, "canvas", None)
-    if hasattr(canvas, "_data_url") and hasattr(canvas, "_repr_mimebundle_"):
+    if hasattr(fig.canvas, "_data_url"):
         # ipympl: its own display step sets the canvas size and the saved
         # picture; without it a canvas inside another widget stays 0 x 0.
-        canvas._repr_mimebundle_()
-    bundle = widget._repr_mimebundle_()
-    bundle = bundle[0] if isinstance(bundle, tuple) else dict(bundle)
+        fig.canvas._repr_mimebundle_()
+    bundle = dict(widget._repr_mimebundle_())  # ipywidgets 8: a dict
     bundle["text/plain"] = f"[interactive figure] {alt}"
     bundle["text/html"] = picture
     return bundle

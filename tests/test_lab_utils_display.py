@@ -240,8 +240,12 @@ class Browser:
 
     def __init__(self):
         self.pictures = []
+        self.frames = 0
 
     def send(self, data=None, metadata=None, buffers=None):
+        if data.get("method") == "custom":  # a live frame (a PNG of what changed)
+            assert bytes(buffers[0])[:8] == b"\x89PNG\r\n\x1a\n"
+            self.frames += 1
         if data.get("method") == "update" and "_data_url" in data.get("state", {}):
             prefix, _, payload = data["state"]["_data_url"].partition(",")
             assert prefix == "data:image/png;base64"
@@ -254,18 +258,19 @@ class Browser:
         pass
 
 
-def pictures_sent_to_the_browser(canvas) -> list[np.ndarray]:
+def attach_a_browser(canvas) -> Browser:
     browser = Browser()
     canvas.comm = browser
     canvas.syncing_data_url = False  # what ipympl does when a browser attaches
-    return browser.pictures
+    return browser
 
 
 def test_with_a_browser_the_saved_picture_is_the_last_frame_once_the_figure_is_still(
         new_kernel_display):
     fig = Figure(figsize=(2, 1), dpi=50)
     canvas = new_kernel_display.widget_canvas(fig)
-    sent = pictures_sent_to_the_browser(canvas)
+    browser = attach_a_browser(canvas)
+    sent = browser.pictures
     still = new_kernel_display.PICTURE_DELAY
 
     async def drag_then_stop(wait):
@@ -282,14 +287,17 @@ def test_with_a_browser_the_saved_picture_is_the_last_frame_once_the_figure_is_s
         canvas.draw()
         await wait(still * 1.2)
         assert len(sent) == 2 and np.array_equal(sent[1], frame(canvas))
+        canvas.draw()  # the widget's own state (what ipywidgets.embed saves) stays one data URL
+        assert canvas.get_state()["_data_url"].count("data:") == 1
 
     run_in_a_kernel(drag_then_stop)
+    assert browser.frames >= 5, "every frame went to the browser as a PNG"
 
 
 def test_a_closed_live_figure_sends_no_picture(new_kernel_display):
     fig = Figure(figsize=(2, 1), dpi=50)
     canvas = new_kernel_display.widget_canvas(fig)
-    sent = pictures_sent_to_the_browser(canvas)
+    sent = attach_a_browser(canvas).pictures
 
     async def draw_then_close(wait):
         canvas.draw()
