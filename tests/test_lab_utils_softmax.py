@@ -527,3 +527,12 @@ def test_the_temperature_slider_goes_from_about_0_05_to_20_starting_at_1():
     assert slider.base ** slider.min == pytest.approx(0.05, abs=0.002)
     assert slider.base ** slider.max == pytest.approx(20, abs=0.1)
     assert slider.base ** slider.step == pytest.approx(1.122, abs=0.001), "12 % a step"
+
+
+def test_set_target_moves_the_buttons_and_the_buttons_keep_working():
+    e = ls.plt_cross_entropy(good_softmax, n=3, interactive=True, z=[1.0, 2.0, 0.5])
+    assert len(e.sliders) == 3 and e.target_buttons.options == (("0", 0), ("1", 1), ("2", 2))
+    e.set_target(2)
+    assert e.target_buttons.value == 2 and e.loss == pytest.approx(-np.log(e.a[2]))
+    e.target_buttons.value = 1  # then a student clicks a button
+    assert e.target_class == 1 and e.loss == pytest.approx(-np.log(e.a[1]))
