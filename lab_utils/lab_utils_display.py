@@ -53,7 +53,6 @@ PICTURE_DELAY = 0.3
 UPSTREAM_ISSUES = ("ipympl #472", "ipympl #359", "ipympl #584")
 
 _WidgetCanvas = None
-_version_checked = False
 
 
 def in_widget_kernel() -> bool:
@@ -90,23 +89,17 @@ def png_data_url(rgba) -> str:
 
     with io.BytesIO() as png:
         Image.fromarray(rgba).save(png, format="png")
-        return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
+        return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
 
 
 def _widget_canvas_class():
     """ipympl's Canvas, keeping the saved picture (``_data_url``) current (see the module)."""
-    global _WidgetCanvas, _version_checked
+    global _WidgetCanvas
     if _WidgetCanvas is not None:
         return _WidgetCanvas
     import ipympl
     from ipympl.backend_nbagg import Canvas
     from ipywidgets import DOMWidget
-
-    if not _version_checked:
-        _version_checked = True
-        note = ipympl_version_note(ipympl.__version__)
-        if note:
-            warnings.warn(note, stacklevel=3)
 
     class WidgetCanvas(Canvas):
         _picture_timer = None
@@ -133,14 +126,18 @@ def _widget_canvas_class():
 
         def _send_picture(self):
             self._picture_timer = None
-            buffer = getattr(self, "_last_buff", None)
-            if self.comm is None or buffer is None or not buffer.size:  # closed, or never drawn
+            buffer = self._last_buff  # the frame send_binary was called for (or a later one)
+            if self.comm is None or not buffer.size:  # closed, or a figure of no pixels
                 return
             self._data_url = png_data_url(buffer.view(dtype=np.uint8).reshape((*buffer.shape, 4)))
             # ipympl's own send_state leaves _data_url out once a browser is attached.
             DOMWidget.send_state(self, key=["_data_url"])
 
     _WidgetCanvas = WidgetCanvas
+    # Checked once, when the class is made (the first live figure of a kernel).
+    note = ipympl_version_note(ipympl.__version__)
+    if note:
+        warnings.warn(note, stacklevel=3)
     return _WidgetCanvas
 
 
@@ -191,13 +188,11 @@ def live_figure_bundle(widget, fig, alt: str) -> dict:
         What the figure shows, in a sentence.
     """
     picture = figure_html(fig, alt)
-    canvas = getattr(fig, "canvas", None)
-    if hasattr(canvas, "_data_url") and hasattr(canvas, "_repr_mimebundle_"):
+    if hasattr(fig.canvas, "_data_url"):
         # ipympl: its own display step sets the canvas size and the saved
         # picture; without it a canvas inside another widget stays 0 x 0.
-        canvas._repr_mimebundle_()
-    bundle = widget._repr_mimebundle_()
-    bundle = bundle[0] if isinstance(bundle, tuple) else dict(bundle)
+        fig.canvas._repr_mimebundle_()
+    bundle = dict(widget._repr_mimebundle_())  # ipywidgets 8: a dict
     bundle["text/plain"] = f"[interactive figure] {alt}"
     bundle["text/html"] = picture
     return bundle

@@ -185,15 +185,13 @@ class SoftmaxExplorer:
                 raise HelperValueError(f"z must hold {self.n} values, got shape {start.shape}.")
             self._check_in_range(start, "z")
         self.z = start.copy()
-        self.a = np.full(self.n, np.nan)
-        self.message = ""
         self.interactive = in_widget_kernel() if interactive is None else bool(interactive)
         self._background = None
         self._widgets_ready = False
         self._build_figure()
         if self.interactive:
             self._build_widgets()
-        self._update()
+        self._update()  # sets self.a and self.message (and a variant's results, such as loss)
 
     # ------------------------------------------------------------ set-up
     def _default_z(self) -> np.ndarray:
@@ -389,7 +387,8 @@ class SoftmaxExplorer:
     def _update_artists(self) -> None:
         low, high = self.z_range
         shown_a = np.where(np.isfinite(self.a), np.clip(self.a, 0, 1.15), 0.0)
-        best = int(np.argmax(shown_a)) if np.any(shown_a > 0) and not self.message else -1
+        # Without a message a is a softmax: finite, positive, summing to 1.
+        best = int(np.argmax(shown_a)) if not self.message else -1
         span = high - low
         for j in range(self.n):
             self._bars_z[j].set_width(self.z[j])
@@ -421,9 +420,7 @@ class SoftmaxExplorer:
     # ------------------------------------------------------------ drawing
     def _on_full_draw(self, event) -> None:
         """After a full draw: keep the background, then draw the moving parts."""
-        canvas = self.fig.canvas
-        if hasattr(canvas, "copy_from_bbox"):
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
+        self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
         self._draw_moving_parts()
 
     def _draw_moving_parts(self) -> None:
@@ -433,15 +430,13 @@ class SoftmaxExplorer:
 
     def _render(self) -> None:
         """Redraw only what changes: restore the background, draw bars and text, blit."""
-        canvas = self.fig.canvas
-        if self._background is None or not hasattr(canvas, "restore_region"):
-            canvas.draw()  # first time: full draw, which keeps the background
-            if hasattr(canvas, "blit"):
-                canvas.blit(self.fig.bbox)
+        canvas = self.fig.canvas  # Agg or ipympl's (Agg-based): both can blit
+        if self._background is None:
+            canvas.draw()  # first time: full draw, which keeps the background (and sends the frame)
             return
         canvas.restore_region(self._background)
         self._draw_moving_parts()
-        canvas.blit(self.fig.bbox)
+        canvas.blit()  # ipympl sends the whole frame whatever the box
 
     # ------------------------------------------------------------ reading out
     @property
@@ -485,7 +480,7 @@ class SoftmaxExplorer:
         return rows
 
     def _readout_html(self) -> str:
-        best = int(np.nanargmax(self.a)) if np.any(np.isfinite(self.a)) and not self.message else -1
+        best = int(np.argmax(self.a)) if not self.message else -1  # no message: a is a softmax
         cells = []
         for j, (label, value) in enumerate(self.readout_rows()):
             weight = "bold" if j == best else "normal"
@@ -516,13 +511,12 @@ class SoftmaxExplorer:
                 f"a from {self._name}. {self.summary()}")
 
     def _picture_html(self) -> str:
-        for artist in self._animated:
-            artist.set_animated(False)
+        # Saving the picture is a full draw: it ends in _on_full_draw, which draws
+        # the bars and numbers into the picture too and keeps the picture's
+        # background, bars included. The next frame starts from a clean one.
         try:
             return figure_html(self.fig, self._alt())
         finally:
-            for artist in self._animated:
-                artist.set_animated(True)
             self._background = None
 
     def _repr_mimebundle_(self, include=None, exclude=None):
@@ -556,7 +550,7 @@ class CrossEntropyExplorer(SoftmaxExplorer):
 
     def __init__(self, my_softmax, n=4, target_class=0, **options):
         self.target_class = self._valid_target(target_class, n)
-        self.loss = float("nan")
+        self.loss = float("nan")  # read by the first status line, before _update_extra
         super().__init__(my_softmax, n=n, **options)
         self._ax_a.set_title(f"a = {self._name}(z); target class {self.target_class}")
 
@@ -602,7 +596,7 @@ class CrossEntropyExplorer(SoftmaxExplorer):
 
     def _update_extra(self) -> None:
         probability = self.a[self.target_class]
-        if self.message or not np.isfinite(probability):
+        if self.message:  # without one, a is a softmax: finite
             self.loss = float("nan")
         elif probability <= 0:
             self.loss = float("inf")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 
 import numpy as np
+import pytest
 from matplotlib.colors import to_hex
 
 import lab_utils_softmax as ls
@@ -121,3 +122,109 @@ def test_sliders_appear_by_default_only_in_a_kernel_whose_figures_ipympl_draws(m
     monkeypatch.setattr("IPython.get_ipython", lambda: Shell(kernel=object()))
     monkeypatch.setattr("matplotlib.get_backend", lambda: "inline")
     assert ls.plt_softmax(good_softmax).interactive is False, "%matplotlib inline: a picture"
+
+
+def frame(explorer):
+    return np.asarray(explorer.fig.canvas.buffer_rgba()).copy()
+
+
+def test_titles_axis_labels_and_class_names_are_where_a_student_reads_them():
+    e = ls.plt_softmax(good_softmax, interactive=False, z_range=(-4, 6))
+    logits, probabilities = e.fig.axes
+    assert (logits.get_title(), logits.get_xlabel()) == ("logits z", "z")
+    assert (probabilities.get_title(), probabilities.get_xlabel()) == ("a = good_softmax(z)", "probability a")
+    assert [t.get_text() for t in logits.get_yticklabels()] == [f"class {j}" for j in range(4)]
+    assert not any(t.label1.get_visible() for t in probabilities.yaxis.get_major_ticks()), \
+        "the class names are printed once, on the left"
+    assert logits.get_xlim() == (-4, 6), "the logit axis spans the sliders' range"
+    assert probabilities.get_xlim()[0] == 0 and 1 < probabilities.get_xlim()[1] < 1.3
+    assert [line.get_xdata()[0] for line in logits.lines] == [0], "a line marks z = 0"
+
+
+def test_bars_of_both_charts_share_rows_and_do_not_touch():
+    e = ls.plt_softmax(good_softmax, interactive=False, n=6)
+    logits, probabilities = e.fig.axes
+    assert probabilities.get_ylim() == logits.get_ylim()
+    top, bottom = sorted(logits.get_ylim())
+    status_y = status_line(e).get_position()[1]
+    for axes in (logits, probabilities):
+        rows = [(bar.get_y(), bar.get_y() + bar.get_height()) for bar in axes.patches]
+        assert [round((y0 + y1) / 2, 6) for y0, y1 in rows] == list(range(6)), "class 0 on row 0"
+        assert len({round(y1 - y0, 6) for y0, y1 in rows}) == 1 and rows[0][1] - rows[0][0] < 1
+        assert top < rows[0][0] and rows[-1][1] < status_y < bottom, "the status line below the bars"
+        assert rows[0][0] - top < 0.5 and bottom - status_y < 0.5, "no empty row at the top or bottom"
+
+
+def test_a_function_returning_numbers_outside_0_to_1_draws_clipped_bars_and_the_numbers():
+    e = ls.plt_softmax(lambda z: z * 10, interactive=False, z=[-1.0, 0.05, 2.0, 0.0])
+    assert [bar.get_width() for bar in probability_axes(e).patches] == [0.0, 0.5, 1.15, 0.0]
+    assert [text for text, _ in value_labels(e)] == ["-10.000", "0.500", "20.000", "0.000"]
+    assert [t.get_position()[0] for t in probability_axes(e).texts[:4]] == [0.02, 0.52, 1.17, 0.02]
+
+
+def saved_picture(explorer) -> np.ndarray:
+    """The picture in the explorer's display data (what a saved notebook shows), as RGB pixels."""
+    import io
+    import re
+
+    from PIL import Image
+
+    html = explorer._repr_mimebundle_()["text/html"]
+    payload = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(payload))).convert("RGB"))
+
+
+def pixels_of(colour: str, picture: np.ndarray) -> int:
+    rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
+    return int(np.all(np.abs(picture.astype(int) - rgb) <= 8, axis=2).sum())
+
+
+@pytest.mark.parametrize("interactive", [False, True])
+def test_the_saved_picture_shows_the_bars_and_the_highlight(interactive):
+    e = ls.plt_softmax(good_softmax, interactive=interactive, z=[1.0, 4.0, 0.5, 2.0])
+    picture = saved_picture(e)
+    assert pixels_of(ORANGE, picture) > 500 and pixels_of(BLUE, picture) > 2000
+    e.set_z([4.0, 1.0, 0.5, 2.0])  # the picture follows the sliders
+    assert np.any(saved_picture(e) != picture)
+
+
+def test_a_figure_row_per_class_in_the_saved_picture():
+    sizes = {}
+    for n in (2, 4, 10):
+        height, width, _ = saved_picture(ls.plt_softmax(good_softmax, interactive=False, n=n)).shape
+        sizes[n] = (width, height)
+    assert len({width for width, _ in sizes.values()}) == 1
+    assert sizes[2][1] < sizes[4][1] < sizes[10][1]
+    per_class = (sizes[10][1] - sizes[4][1]) / 6
+    assert per_class == pytest.approx((sizes[4][1] - sizes[2][1]) / 2, abs=1)
+    assert 30 <= per_class <= 50 and sizes[2][1] > 1.5 * per_class * 2, "room for titles and labels"
+
+
+MOVES = {
+    # name: (how the explorer is made, what the student does; then how one made there is made)
+    "sliders": (dict(), lambda e: e.set_z([3.0, -2.0, 0.0, 1.0]), dict(z=[3.0, -2.0, 0.0, 1.0])),
+    "temperature": (dict(temperature=True, show_stable=True),
+                    lambda e: e.set_z([3.0, -2.0, 0.0, 1.0]).set_temperature(2.0),
+                    dict(temperature=True, show_stable=True, z=[3.0, -2.0, 0.0, 1.0])),
+    "target": (dict(target_class=0), lambda e: e.set_z([3.0, -2.0, 0.0, 1.0]).set_target(2),
+               dict(target_class=2, z=[3.0, -2.0, 0.0, 1.0])),
+    "a slider dragged": (dict(), lambda e: setattr(e.sliders[1], "value", 4.0), dict(z=[1.0, 4.0, 0.5, 3.0])),
+}
+
+
+@pytest.mark.parametrize("move", MOVES)
+def test_the_live_figure_after_a_move_is_the_figure_of_an_explorer_made_there(move):
+    # Each move redraws only the bars and numbers over a kept background; what
+    # the student sees must be what a full drawing of the new state shows.
+    made_with, do, made_there_with = MOVES[move]
+    make = ls.plt_cross_entropy if "target_class" in made_with else ls.plt_softmax
+    moved = make(good_softmax, interactive=True, **made_with)
+    moved._repr_mimebundle_()
+    do(moved)
+    there = make(good_softmax, interactive=True, **made_there_with)
+    if move == "temperature":
+        there.set_temperature(2.0)
+    there._repr_mimebundle_()
+    changed = np.any(frame(moved) != frame(there), axis=2).sum()
+    assert changed == 0, f"{changed} pixels differ"
+    assert moved.summary() == there.summary()

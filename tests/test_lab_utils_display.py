@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import importlib.util
+import io
+import sys
+import warnings
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -74,3 +82,227 @@ def test_saving_the_live_explorers_picture_leaves_no_old_bars_in_later_frames():
     for step, (displayed, never) in enumerate(zip(frames(True), frames(False))):
         changed = np.any(displayed != never, axis=2).sum()
         assert changed == 0, f"move {step}: {changed} pixels differ from the undisplayed explorer"
+
+
+# ------------------------------------------------------------ is this a kernel with live figures?
+class Shell:
+    """Enough of an IPython shell for the 'am I in a kernel?' question."""
+
+    def __init__(self, **attributes):
+        self.__dict__.update(attributes)
+
+
+KERNEL = Shell(kernel=object())
+WHERE_FIGURES_ARE_DRAWN = {
+    # name: (matplotlib backend, IPython shell or "no IPython", live figures?)
+    "%matplotlib widget in JupyterLab": ("module://ipympl.backend_nbagg", KERNEL, True),
+    "backend named widget": ("widget", KERNEL, True),
+    "backend named ipympl": ("ipympl", KERNEL, True),
+    "%matplotlib inline": ("module://matplotlib_inline.backend_inline", KERNEL, False),
+    "plain Agg in a kernel": ("agg", KERNEL, False),
+    "plain Python": ("module://ipympl.backend_nbagg", None, False),
+    "terminal IPython (a shell without a kernel)": ("module://ipympl.backend_nbagg", Shell(), False),
+    "IPython not installed": ("module://ipympl.backend_nbagg", "no IPython", False),
+}
+
+
+@pytest.mark.parametrize("where", WHERE_FIGURES_ARE_DRAWN)
+def test_live_figures_only_in_a_kernel_whose_figures_ipympl_draws(where, monkeypatch):
+    backend, shell, live = WHERE_FIGURES_ARE_DRAWN[where]
+    monkeypatch.setattr("matplotlib.get_backend", lambda: backend)
+    if shell == "no IPython":
+        monkeypatch.setitem(sys.modules, "IPython", None)  # import IPython raises ImportError
+    else:
+        monkeypatch.setattr("IPython.get_ipython", lambda: shell)
+    assert display.in_widget_kernel() is live
+
+
+# ------------------------------------------------------------ the note about another ipympl
+def test_the_note_about_another_ipympl_is_one_sentence_saying_what_to_run():
+    assert display.ipympl_version_note("0.11.2") == (
+        "lab_utils_display was written for ipympl 0.10, and ipympl 0.11.2 is installed: run "
+        "`make e2e` to see whether its saved pictures still need the workarounds for "
+        "ipympl #472, ipympl #359, ipympl #584.")
+
+
+@pytest.mark.parametrize("version", ["dev", "0.x", "", "0.10rc1"])
+def test_a_version_that_is_not_numbers_gets_the_note(version):
+    assert f"ipympl {version} is installed" in display.ipympl_version_note(version)
+
+
+# ------------------------------------------------------------ pictures
+def test_png_data_url_holds_the_exact_pixels():
+    rgba = np.zeros((3, 5, 4), dtype=np.uint8)
+    rgba[..., 3] = 255
+    rgba[0, 0, :3] = (255, 0, 0)
+    rgba[2, 4, :3] = (0, 128, 255)
+    url = display.png_data_url(rgba)
+    prefix, _, payload = url.partition(",")
+    assert prefix == "data:image/png;base64"
+    assert np.array_equal(decode_png(payload), rgba)
+
+
+def decode_png(payload: str) -> np.ndarray:
+    from PIL import Image
+
+    png = base64.b64decode(payload, validate=True)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+def test_a_widget_canvas_has_a_fixed_size_and_makes_no_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ipympl's toolbar would trip a traitlets deprecation
+        canvas = display.widget_canvas(Figure(figsize=(3, 2)))
+    assert canvas.resizable is False
+
+
+def test_live_figure_bundle_gives_the_canvas_its_size_and_saved_picture():
+    import ipywidgets as widgets
+
+    fig = Figure(figsize=(2, 1), dpi=50)
+    canvas = display.widget_canvas(fig)
+    display.live_figure_bundle(widgets.VBox([canvas]), fig, "A small figure.")
+    state = canvas.get_state()  # what the notebook saves and the browser gets
+    assert tuple(state["_size"]) == (100, 50)
+    assert decode_png(state["_data_url"].partition(",")[2]).shape == (50, 100, 4)
+
+
+# ------------------------------------------------------------ a new kernel's first live canvas
+@pytest.fixture
+def new_kernel_display():
+    """lab_utils_display as a new kernel imports it: no live canvas made yet."""
+    spec = importlib.util.spec_from_file_location(display.__name__, display.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_another_ipympl_gets_the_note_once_pointing_at_the_code_that_made_the_figure(
+        new_kernel_display, monkeypatch):
+    monkeypatch.setattr("ipympl.__version__", "0.11.0")
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        new_kernel_display.widget_canvas(Figure())
+        new_kernel_display.widget_canvas(Figure())
+    assert [str(w.message) for w in shown] == [display.ipympl_version_note("0.11.0")]
+    assert shown[0].category is UserWarning
+    assert Path(shown[0].filename).name != "lab_utils_display.py", "it points at the caller's code"
+
+
+def test_the_ipympl_written_for_gets_no_note(new_kernel_display, monkeypatch):
+    monkeypatch.setattr("ipympl.__version__", "0.10.0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new_kernel_display.widget_canvas(Figure())
+
+
+def test_without_a_browser_each_frame_is_saved_as_a_complete_data_url(new_kernel_display):
+    fig = Figure(figsize=(2, 1), dpi=50)
+    canvas = new_kernel_display.widget_canvas(fig)
+    for colour in ("red", "blue"):
+        fig.patch.set_facecolor(colour)
+        canvas.draw()
+        prefix, _, payload = canvas._data_url.partition(",")
+        assert prefix == "data:image/png;base64"
+        assert np.array_equal(decode_png(payload), frame(canvas))
+
+
+class ManualClockLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock moves only when the test says so."""
+
+    now = 0.0
+
+    def time(self):
+        return self.now
+
+
+def run_in_a_kernel(scenario):
+    """Run ``scenario(wait)`` in a running event loop, as a kernel runs a cell's callbacks."""
+    loop = ManualClockLoop()
+
+    async def wait(seconds):
+        loop.now += seconds
+        for _ in range(3):
+            await asyncio.sleep(0)  # let the loop run what is due
+
+    try:
+        return loop.run_until_complete(scenario(wait))
+    finally:
+        loop.close()
+
+
+class Browser:
+    """A browser attached to a widget: the comm end that records the saved pictures it is sent."""
+
+    comm_id = "a-browser"
+    kernel = "a kernel"  # ipywidgets sends nothing over a comm without a kernel
+
+    def __init__(self):
+        self.pictures = []
+        self.frames = 0
+
+    def send(self, data=None, metadata=None, buffers=None):
+        if data.get("method") == "custom":  # a live frame (a PNG of what changed)
+            assert bytes(buffers[0])[:8] == b"\x89PNG\r\n\x1a\n"
+            self.frames += 1
+        if data.get("method") == "update" and "_data_url" in data.get("state", {}):
+            prefix, _, payload = data["state"]["_data_url"].partition(",")
+            assert prefix == "data:image/png;base64"
+            self.pictures.append(decode_png(payload))
+
+    def on_msg(self, callback):
+        pass
+
+    def close(self, *args, **kwargs):
+        pass
+
+
+def attach_a_browser(canvas) -> Browser:
+    browser = Browser()
+    canvas.comm = browser
+    canvas.syncing_data_url = False  # what ipympl does when a browser attaches
+    return browser
+
+
+def test_with_a_browser_the_saved_picture_is_the_last_frame_once_the_figure_is_still(
+        new_kernel_display):
+    fig = Figure(figsize=(2, 1), dpi=50)
+    canvas = new_kernel_display.widget_canvas(fig)
+    browser = attach_a_browser(canvas)
+    sent = browser.pictures
+    still = new_kernel_display.PICTURE_DELAY
+
+    async def drag_then_stop(wait):
+        frames = []
+        for colour in ("red", "green", "blue"):  # a student drags a slider
+            fig.patch.set_facecolor(colour)
+            canvas.draw()
+            frames.append(frame(canvas))
+            await wait(still * 0.7)
+        assert sent == [], "no picture while the figure keeps changing"
+        await wait(still * 0.5)
+        assert len(sent) == 1 and np.array_equal(sent[0], frames[-1])
+        fig.patch.set_facecolor("white")  # and once more, later
+        canvas.draw()
+        await wait(still * 1.2)
+        assert len(sent) == 2 and np.array_equal(sent[1], frame(canvas))
+        canvas.draw()  # the widget's own state (what ipywidgets.embed saves) stays one data URL
+        assert canvas.get_state()["_data_url"].count("data:") == 1
+
+    run_in_a_kernel(drag_then_stop)
+    assert browser.frames >= 5, "every frame went to the browser as a PNG"
+
+
+def test_a_closed_live_figure_sends_no_picture(new_kernel_display):
+    fig = Figure(figsize=(2, 1), dpi=50)
+    canvas = new_kernel_display.widget_canvas(fig)
+    sent = attach_a_browser(canvas).pictures
+
+    async def draw_then_close(wait):
+        canvas.draw()
+        canvas.close()
+        await wait(new_kernel_display.PICTURE_DELAY * 2)
+
+    run_in_a_kernel(draw_then_close)
+    assert sent == [] and canvas._data_url is None

@@ -290,3 +290,249 @@ def test_cross_entropy_target_buttons_change_the_loss():
     assert e.target_class == 3 and e.loss == pytest.approx(-np.log(e.a[3]))
 
 
+# ------------------------------------------------------------ exact sentences and starting points
+Z = np.array([1.0, 2.0, 0.5, 3.0])
+SEEN = {
+    # what the student's function returned for Z -> how the message starts
+    "None": (None, "f returned None"),
+    "text": ("probabilities", "f returned text ('probabilities')"),
+    "bytes": (b"abc", "f returned text (b'abc')"),
+    "a list of strings": (["a", "b", "c", "d"], "f returned something that is not numbers (list)"),
+    "an object": (object(), "f returned something that is not numbers (object)"),
+    "complex numbers": (ls.softmax(Z) + 0j, "f returned complex numbers"),
+    "None in the array": (np.array([0.5, 0.5, None, 0.0]), "f returned an array with None in it"),
+    "a single number": (31.84, "f returned a single number (31.84), expected 4 values"),
+    "too few values": (ls.softmax(Z)[:3], "f returned shape (3,), expected (4,)"),
+    "nan and inf": (np.array([np.nan, np.inf, 0, 0]), "f returned nan for z = [1, 2, 0.5, 3]"),
+    "inf": (np.array([np.inf, 0, 0, 0]), "f returned inf for z = [1, 2, 0.5, 3]"),
+    "a negative value": (Z - Z.mean(), "f returned a negative value (-1.125)"),
+    "three times softmax": (3 * ls.softmax(Z), "the outputs sum to 3, not 1"),
+    "sums to 1, no exponential": (Z / Z.sum(), "the outputs of f sum to 1 but are not softmax(z)"),
+}
+
+
+@pytest.mark.parametrize("returned", SEEN)
+def test_check_softmax_output_starts_with_what_was_seen(returned):
+    output, seen = SEEN[returned]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may print a red warning in the notebook
+        message = ls.check_softmax_output(output, Z, "f")
+    assert message.startswith(seen + ": ") and len(message) > len(seen) + 10
+
+
+def test_check_softmax_output_names_my_softmax_by_default_and_notices_a_changed_input():
+    assert ls.check_softmax_output(None, Z).startswith("my_softmax returned None: ")
+    assert ls.check_softmax_output(ls.softmax(Z), Z, "f", changed_input=True).startswith(
+        "f changed its input z in place: ")
+
+
+def refused(**options):
+    """The sentence a student sees for a bad argument, or '' when it is accepted."""
+    make = options.pop("make", ls.plt_softmax)
+    action = options.pop("then", lambda e: e)
+    try:
+        action(make(good_softmax, interactive=False, **options))
+    except (ValueError, TypeError) as error:
+        return str(error)
+    return ""
+
+
+REFUSED = {
+    "one class": (dict(n=1), "n is the number of classes: a whole number from 2 to 10, got 1."),
+    "a range of width 0": (dict(z_range=(5, 5)), "z_range must be (low, high) with low < high, got (5, 5)."),
+    "a reversed range": (dict(z_range=(5, 1)), "z_range must be (low, high) with low < high, got (5, 1)."),
+    "a range of text": (dict(z_range="ab"), "z_range must be (low, high) with low < high, got 'ab'."),
+    "a range of three": (dict(z_range=(1, 2, 3)),
+                         "z_range must be (low, high) with low < high, got (1, 2, 3)."),
+    "a start of 3 values": (dict(z=[0, 0, 0]), "z must hold 4 values, got shape (3,)."),
+    "a start with nan": (dict(z=[0, 0, np.nan, 0]),
+                         "z: every value must be a finite number, got [0, 0, nan, 0]."),
+    "a start above the range": (
+        dict(z=[0, 0, 0, 12]), "z: [12] is outside the sliders' range, -10 to 10. Make the explorer "
+                               "with a wider range, for example plt_softmax(my_softmax, z_range=(-20, 20))."),
+    "a start at both ends of a small range": (
+        dict(z=[-0.04, 0.05, 0, 0], z_range=(-0.03, 0.03)),
+        "z: [-0.04, 0.05] are outside the sliders' range, -0.03 to 0.03. Make the explorer with a "
+        "wider range, for example plt_softmax(my_softmax, z_range=(-0.05, 0.05))."),
+    "cross-entropy start outside": (
+        dict(make=ls.plt_cross_entropy, z=[0, 0, 0, 12]),
+        "z: [12] is outside the sliders' range, -10 to 10. Make the explorer with a wider range, "
+        "for example plt_cross_entropy(my_softmax, z_range=(-20, 20))."),
+    "target class 4 of 4": (dict(make=ls.plt_cross_entropy, target_class=4),
+                            "target_class must be a class number from 0 to 3, got 4."),
+    "target class -1": (dict(make=ls.plt_cross_entropy, target_class=-1),
+                        "target_class must be a class number from 0 to 3, got -1."),
+    "target class True": (dict(make=ls.plt_cross_entropy, target_class=True),
+                          "target_class must be a class number from 0 to 3, got True."),
+    "target class 2.0": (dict(make=ls.plt_cross_entropy, target_class=2.0),
+                         "target_class must be a class number from 0 to 3, got 2.0."),
+    "set_target(4)": (dict(make=ls.plt_cross_entropy, then=lambda e: e.set_target(4)),
+                      "target_class must be a class number from 0 to 3, got 4."),
+    "temperature 0": (dict(then=lambda e: e.set_temperature(0)),
+                      "The temperature must be a positive number, got 0."),
+    "temperature -1.5": (dict(then=lambda e: e.set_temperature(-1.5)),
+                         "The temperature must be a positive number, got -1.5."),
+    "set_z with 5 values": (dict(then=lambda e: e.set_z([0] * 5)),
+                            "set_z needs 4 values, one per class; got shape (5,)."),
+    # accepted
+    "NumPy whole numbers": (dict(make=ls.plt_cross_entropy, n=np.int64(3), target_class=np.int64(2)), ""),
+    "the last target class": (dict(make=ls.plt_cross_entropy, target_class=3), ""),
+    "a start at the range's ends": (dict(z=[-10, 10, 0, 0]), ""),
+    "a tiny positive temperature": (dict(then=lambda e: e.set_temperature(0.01)), ""),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_bad_arguments_get_one_exact_sentence(case):
+    options, sentence = REFUSED[case]
+    assert refused(**options) == sentence
+
+
+@pytest.mark.parametrize("n, z_range, start", [
+    (4, (-10, 10), [1.0, 2.0, 0.5, 3.0]),
+    (3, (-10, 10), [-1.0, 1.0, 3.0]),
+    (6, (-10, 10), [-1.0, -0.2, 0.6, 1.4, 2.2, 3.0]),
+    (4, (-0.5, 0.5), [0.5, 0.5, 0.5, 0.5]),
+    (3, (0, 2), [0.0, 1.0, 2.0]),
+])
+def test_sliders_start_spread_out_and_inside_the_range(n, z_range, start):
+    e = explorer(n=n, z_range=z_range)
+    assert list(e.z) == pytest.approx(start)
+    assert e.bar_widths()["z"] == pytest.approx(start)
+
+
+def test_a_function_that_raises_gets_the_error_and_what_to_do():
+    e = explorer(raises)
+    assert e.message == ("raises raised ValueError: I am broken. "
+                         "Fix the function, run its cell, then run this cell again.")
+    assert e.readout_rows() == [("a₀", "?"), ("a₁", "?"), ("a₂", "?"), ("a₃", "?"), ("sum", "?")]
+
+
+def test_one_nan_shows_a_question_mark_for_it_and_for_the_sum():
+    e = explorer(lambda z: np.array([np.nan, 0.5, 0.5, 0.0]))
+    assert e.readout_rows() == [("a₀", "?"), ("a₁", "0.5000"), ("a₂", "0.5000"), ("a₃", "0.0000"),
+                                ("sum", "?")]
+
+
+@pytest.mark.parametrize("interactive", [False, True])
+def test_each_move_calls_the_students_function_once_with_z_over_t(interactive):
+    calls = []
+
+    def counted(z):
+        calls.append(np.array(z))
+        return good_softmax(z)
+
+    e = explorer(counted, interactive=interactive, temperature=True)
+    calls.clear()
+    e.set_z([2.0, 4.0, 0.0, -2.0])
+    e.set_temperature(2.0)
+    assert [list(z) for z in calls] == [[2.0, 4.0, 0.0, -2.0], [1.0, 2.0, 0.0, -1.0]]
+
+
+def test_reference_softmax_keeps_each_row_of_a_batch_stable_on_its_own():
+    a = ls.softmax([[1000.0, 1001.0], [-1000.0, -999.0]])
+    assert np.allclose(a, [[0.26894142, 0.73105858]] * 2)
+
+
+def test_reference_softmax_divides_by_the_temperature():
+    assert np.allclose(ls.softmax([0.0, 2.0], temperature=2.0), ls.softmax([0.0, 1.0]))
+
+
+def test_stable_overlay_follows_the_temperature():
+    e = explorer(temperature=True, show_stable=True, z=[1.0, 2.0, 0.5, 3.0]).set_temperature(4.0)
+    assert e.bar_widths()["stable"] == pytest.approx(list(ls.softmax(e.z / 4.0)))
+    assert explorer().bar_widths()["stable"] is None
+
+
+def test_summary_and_readout_of_the_cross_entropy_explorer():
+    e = ls.plt_cross_entropy(good_softmax, target_class=2, interactive=True, z=[1, 2, 0.5, 3])
+    rows = "a₀ = 0.0854, a₁ = 0.2321, a₂ = 0.0518, a₃ = 0.6308, sum = 1.0000, loss = -log(a₂) = 2.9608"
+    assert e.summary() == f"cross-entropy explorer (n=4, target class 2): z = [1, 2, 0.5, 3]; {rows}"
+    assert e.readout_text() == rows.replace(", ", "\n")
+    assert repr(e) == e.summary() == e._repr_mimebundle_()["text/plain"]
+    broken = ls.plt_cross_entropy(lambda z: None, interactive=False)
+    assert broken.readout_rows()[-1] == ("loss = -log(a₀)", "?")
+
+
+def test_static_display_shows_the_message_above_the_picture_and_the_hint_in_text():
+    e = explorer(np.exp, z=[1.0, 2.0, 0.5, 3.0])
+    bundle = e._repr_mimebundle_()
+    assert bundle["text/plain"] == e.summary() + "\n" + ls.INTERACTIVE_HINT
+    assert e.summary().endswith("\nmessage: " + e.message)
+    assert bundle["text/html"].startswith(
+        '<div style="color: #C00000; font-weight: bold; margin: 4px 0">the outputs sum to 31.8416')
+    assert bundle["text/html"].endswith(f'<p style="font-style: italic">{ls.INTERACTIVE_HINT}</p>')
+    assert ('alt="Two bar charts: the logits z of 4 classes and their probabilities a from exp. '
+            'softmax explorer (n=4): z = [1, 2, 0.5, 3]; a₀ = 2.7183') in bundle["text/html"]
+    assert explorer()._repr_mimebundle_()["text/html"].startswith("<img ")
+
+
+def widget_with_class(e, name):
+    widgets = [e.widget]
+    while widgets:
+        widget = widgets.pop()
+        if name in widget._dom_classes:
+            return widget
+        widgets.extend(w for w in getattr(widget, "children", ()) if hasattr(w, "_dom_classes"))
+    raise AssertionError(f"no widget with class {name}")
+
+
+def test_the_temperature_slider_and_set_temperature_move_together():
+    e = ls.plt_softmax(good_softmax, interactive=True, temperature=True, z=[1.0, 2.0, 0.5, 3.0])
+    slider = widget_with_class(e, "softmax-temperature")
+    e.set_temperature(2.0)
+    assert slider.value == pytest.approx(2.0)
+    slider.value = 0.5  # a student drags T
+    assert e.temperature == pytest.approx(0.5) and np.allclose(e.a, ls.softmax(e.z / 0.5))
+    assert e.fig.axes[1].texts[4].get_text() == "T = 0.50   sum = 1.0000"
+
+
+def test_the_readout_puts_the_largest_probability_in_bold_unless_there_is_a_message():
+    e = ls.plt_softmax(good_softmax, interactive=True, z=[1.0, 4.0, 0.5, 2.0])
+    readout = widget_with_class(e, "softmax-readout").value
+    assert readout.count("font-weight: bold") == 1 and "font-weight: bold\">a₁ = " in readout
+    assert widget_with_class(e, "softmax-message").value == ""
+    broken = ls.plt_softmax(np.exp, interactive=True)
+    assert "font-weight: bold" not in widget_with_class(broken, "softmax-readout").value
+
+
+def test_a_target_probability_of_zero_gives_an_infinite_loss_without_a_warning():
+    e = ls.plt_cross_entropy(ls.softmax, z_range=(-1000, 1000), interactive=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # np.log(0) would print a red warning in the notebook
+        e.set_z([-1000.0, 1000.0, 0.0, 0.0])
+    assert e.loss == float("inf") and e.readout_rows()[-1] == ("loss = -log(a₀)", "inf (a of the target is 0)")
+
+
+def test_the_live_explorer_shows_controls_and_readout_then_the_message_then_the_figure():
+    e = ls.plt_cross_entropy(good_softmax, interactive=True, z_range=(-5, 8), target_class=1)
+    (top, message, figure) = e.widget.children
+    controls, readout = top.children
+    assert figure is e.fig.canvas and message is widget_with_class(e, "softmax-message")
+    assert readout is widget_with_class(e, "softmax-readout")
+    assert list(controls.children) == [*e.sliders, e.target_buttons]
+    sliders = [(s.description, s.min, s.max, s.value, s.step, s.readout_format, s.continuous_update)
+               for s in e.sliders]
+    assert sliders == [(f"z{sub}", -5, 8, start, 0.1, ".1f", True)
+                       for sub, start in zip("₀₁₂₃", [1.0, 2.0, 0.5, 3.0])]
+    buttons = e.target_buttons
+    assert (buttons.options, buttons.value, buttons.description) == (
+        (("0", 0), ("1", 1), ("2", 2), ("3", 3)), 1, "target y")
+
+
+def test_the_temperature_slider_goes_from_about_0_05_to_20_starting_at_1():
+    e = ls.plt_softmax(good_softmax, interactive=True, temperature=True)
+    slider = widget_with_class(e, "softmax-temperature")
+    assert (slider.description, slider.value, slider.readout_format) == ("T", 1.0, ".2f")
+    assert slider.base ** slider.min == pytest.approx(0.05, abs=0.002)
+    assert slider.base ** slider.max == pytest.approx(20, abs=0.1)
+    assert slider.base ** slider.step == pytest.approx(1.122, abs=0.001), "12 % a step"
+
+
+def test_set_target_moves_the_buttons_and_the_buttons_keep_working():
+    e = ls.plt_cross_entropy(good_softmax, n=3, interactive=True, z=[1.0, 2.0, 0.5])
+    assert len(e.sliders) == 3 and e.target_buttons.options == (("0", 0), ("1", 1), ("2", 2))
+    e.set_target(2)
+    assert e.target_buttons.value == 2 and e.loss == pytest.approx(-np.log(e.a[2]))
+    e.target_buttons.value = 1  # then a student clicks a button
+    assert e.target_class == 1 and e.loss == pytest.approx(-np.log(e.a[1]))
