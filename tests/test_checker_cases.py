@@ -163,6 +163,16 @@ BATCH_OF_THREE = """\
             target_class = [0 1 1]
   expected: [  2.131    0.4402 805.0247]"""
 
+def zeros_like_case(checker, checks):
+    """The last case of both softmax batteries: integer logits, found by the same mistake."""
+    return (checker, fills_an_array_made_with_zeros_like, "wrong_values", f"""\
+Check {checks} of {checks} failed: fills_an_array_made_with_zeros_like on integer logits.
+  input:    z = [3 1 2]
+  expected: [0.6652 0.09   0.2447]
+  got:      [0. 0. 0.]
+  (your outputs add up to 0)""")
+
+
 # checker, wrong function, the mistake, the report up to its hint
 LATER_CASES = [
     ("check_softmax", relu_before_softmax, "probabilities_not_softmax", """\
@@ -189,12 +199,7 @@ Check 6 of 7 failed: divides_by_the_first_four_exponentials on ten logits.
   got:      [ 0.0708  0.1378  0.2685  0.5229  1.0185  1.9838  3.8639  7.5258 14.6582
              28.5503]
   (your outputs are e^z divided by 0.7035; the sum of e^z is 41.23)"""),
-    ("check_softmax", fills_an_array_made_with_zeros_like, "wrong_values", """\
-Check 7 of 7 failed: fills_an_array_made_with_zeros_like on integer logits.
-  input:    z = [3 1 2]
-  expected: [0.6652 0.09   0.2447]
-  got:      [0. 0. 0.]
-  (your outputs add up to 0)"""),
+    zeros_like_case("check_softmax", 7),
     ("check_stable_softmax", subtracts_the_largest_magnitude, "overflow", """\
 Check 3 of 8 failed: subtracts_the_largest_magnitude on very negative logits (near -1000).
   input:    z = [-1000. -1001. -1002.]
@@ -237,12 +242,7 @@ Check 7 of 8 failed: squeezes on a batch of one example, shape (1, 3).
   expected: [[0.171  0.0629 0.7662]]
   got:      [0.171  0.0629 0.7662]
   got shape (3,), expected shape (1, 3)"""),
-    ("check_stable_softmax", fills_an_array_made_with_zeros_like, "wrong_values", """\
-Check 8 of 8 failed: fills_an_array_made_with_zeros_like on integer logits.
-  input:    z = [3 1 2]
-  expected: [0.6652 0.09   0.2447]
-  got:      [0. 0. 0.]
-  (your outputs add up to 0)"""),
+    zeros_like_case("check_stable_softmax", 8),
     ("check_cross_entropy", counts_classes_from_one, "returned_none", """\
 Check 2 of 6 failed: counts_classes_from_one on one example whose target is class 0.
   input:    probabilities = [0.7 0.2 0.1]
