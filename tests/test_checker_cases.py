@@ -163,6 +163,7 @@ BATCH_OF_THREE = """\
             target_class = [0 1 1]
   expected: [  2.131    0.4402 805.0247]"""
 
+
 def zeros_like_case(checker, checks):
     """The last case of both softmax batteries: integer logits, found by the same mistake."""
     return (checker, fills_an_array_made_with_zeros_like, "wrong_values", f"""\
