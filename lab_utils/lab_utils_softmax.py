@@ -119,8 +119,8 @@ def _what_was_seen(output, z, name: str, mistake: str) -> str:
             return f"{name} returned text ({output!r:.40})"
         try:
             array = np.asarray(output)
-        except (TypeError, ValueError):
-            array = np.asarray(None, dtype=object)
+        except (TypeError, ValueError):  # rows of different lengths, for one
+            return f"{name} returned something that is not one array of numbers ({type(output).__name__})"
         if array.dtype.kind == "c":
             return f"{name} returned complex numbers"
         if array.dtype.kind == "O" and any(v is None for v in array.ravel()):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -308,6 +310,14 @@ SEEN = {
     "a negative value": (Z - Z.mean(), "f returned a negative value (-1.125)"),
     "three times softmax": (3 * ls.softmax(Z), "the outputs sum to 3, not 1"),
     "sums to 1, no exponential": (Z / Z.sum(), "the outputs of f sum to 1 but are not softmax(z)"),
+    "rows of different lengths": ([[0.1, 0.2], [0.3]],
+                                  "f returned something that is not one array of numbers (list)"),
+    # an exact 0 is not negative: a one-hot guess sums to 1 and is just not softmax
+    "one-hot": ([0.0, 0.0, 0.0, 1.0], "the outputs of f sum to 1 but are not softmax(z)"),
+    # float32 rounding leaves the sum 1.5e-8 from 1: still "sum to 1"
+    "float32, sums to 1": (np.float32([0.1, 0.2, 0.3, 0.4]), "the outputs of f sum to 1 but are not softmax(z)"),
+    "sums to 1.5": (np.array([0.5, 0.5, 0.25, 0.25]), "the outputs sum to 1.5, not 1"),
+    "exact fractions": ([Fraction(1, 2)] * 4, "the outputs sum to 2, not 1"),
 }
 
 
@@ -536,3 +546,64 @@ def test_set_target_moves_the_buttons_and_the_buttons_keep_working():
     assert e.target_buttons.value == 2 and e.loss == pytest.approx(-np.log(e.a[2]))
     e.target_buttons.value = 1  # then a student clicks a button
     assert e.target_class == 1 and e.loss == pytest.approx(-np.log(e.a[1]))
+
+
+# ------------------------------------------------------------ the controls, as the browser drives them
+def counting(calls):
+    def counted(z):
+        calls.append(np.array(z))
+        return good_softmax(z)
+    return counted
+
+
+def test_a_move_sent_by_the_browser_calls_the_students_function_once():
+    calls = []
+    e = ls.plt_cross_entropy(counting(calls), interactive=True)
+    # the front end's message: the kernel locks the property, sets it, unlocks it
+    for widget, state in [(e.sliders[2], {"value": 4.0}), (e.target_buttons, {"index": 3})]:
+        calls.clear()
+        widget.set_state(state)
+        assert len(calls) == 1, f"{widget.description}: {len(calls)} calls"
+    assert e.z[2] == 4.0 and e.target_class == 3
+    t = ls.plt_softmax(counting(calls), interactive=True, temperature=True)
+    calls.clear()
+    widget_with_class(t, "softmax-temperature").set_state({"value": 2.0})
+    assert len(calls) == 1 and t.temperature == pytest.approx(2.0)
+
+
+def test_set_target_calls_the_students_function_once():
+    calls = []
+    e = ls.plt_cross_entropy(counting(calls), interactive=True)
+    calls.clear()
+    e.set_target(2)
+    assert len(calls) == 1 and e.target_buttons.value == 2
+
+
+@pytest.mark.parametrize("interactive", [False, True])
+def test_an_explorer_made_from_its_class_is_the_one_plt_makes(interactive):
+    made = [(ls.SoftmaxExplorer(good_softmax, interactive=interactive),
+             ls.plt_softmax(good_softmax, interactive=interactive)),
+            (ls.CrossEntropyExplorer(good_softmax, interactive=interactive),
+             ls.plt_cross_entropy(good_softmax, interactive=interactive))]
+    for direct, plt_made in made:
+        assert direct.summary() == plt_made.summary()
+        assert direct.readout_rows() == plt_made.readout_rows()
+        assert list(direct.z) == list(plt_made.z) and direct.z_range == plt_made.z_range
+
+
+def pixels(width):
+    match = re.fullmatch(r"(\d+)px", width or "")
+    assert match, f"{width!r} is not a width in pixels"
+    return int(match[1])
+
+
+@pytest.mark.parametrize("n", [2, 4, 8])
+def test_the_controls_form_one_column_and_the_target_buttons_fit_in_it(n):
+    e = ls.plt_cross_entropy(good_softmax, n=n, interactive=True)
+    t = ls.plt_softmax(good_softmax, n=n, interactive=True, temperature=True)
+    sliders = [*e.sliders, *t.sliders, widget_with_class(t, "softmax-temperature")]
+    widths = {pixels(s.layout.width) for s in sliders}
+    assert len(widths) == 1, f"the sliders' tracks do not line up: {widths}"
+    column = widths.pop()
+    button = pixels(e.target_buttons.style.button_width)
+    assert 24 <= button and n * button <= column, "a row of target buttons as wide as a slider at most"
