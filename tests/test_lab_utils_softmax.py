@@ -607,3 +607,38 @@ def test_the_controls_form_one_column_and_the_target_buttons_fit_in_it(n):
     column = widths.pop()
     button = pixels(e.target_buttons.style.button_width)
     assert 24 <= button and n * button <= column, "a row of target buttons as wide as a slider at most"
+
+
+def test_the_sliders_keep_working_after_set_z_and_z_stays_the_sliders_floats():
+    e = ls.plt_softmax(good_softmax, interactive=True)
+    e.set_z([0, 0, 0, 5])  # whole numbers, as a student types them
+    assert e.z.dtype == float and repr(e.z) == "array([0., 0., 0., 5.])"
+    e.sliders[0].value = 2.5  # then the student drags a slider
+    assert list(e.z) == [2.5, 0.0, 0.0, 5.0] and np.allclose(e.a, ls.softmax(e.z))
+
+
+def test_a_refused_set_z_says_it_was_set_z():
+    with pytest.raises(ValueError, match=r"^set_z: \[12\] is outside the sliders' range"):
+        explorer().set_z([0, 0, 0, 12])
+
+
+def test_the_summary_shows_z_to_two_decimals():
+    e = explorer().set_z([1.234, 0.5, -2.346, 3.0])
+    assert e.summary().startswith("softmax explorer (n=4): z = [1.23, 0.5, -2.35, 3]; a₀ = ")
+
+
+@pytest.mark.parametrize("z_range, values", [((-50, 2), [-40, 0, 0, 5]), ((-2, 50), [-5, 0, 0, 40]),
+                                             ((-10, 10), [0, 0, 0, 12.5])])
+def test_the_wider_range_a_refused_set_z_suggests_takes_those_values(z_range, values):
+    with pytest.raises(ValueError) as refused_move:
+        explorer(z_range=z_range, z=[0, 0, 0, 0]).set_z(values)
+    suggested = re.search(r"z_range=\((-?[\d.]+), (-?[\d.]+)\)", str(refused_move.value))
+    wider = explorer(z_range=(float(suggested[1]), float(suggested[2])), z=[0, 0, 0, 0])
+    assert list(wider.set_z(values).z) == values  # following the advice works
+
+
+def test_an_output_with_inf_and_minus_inf_reads_question_marks_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # inf - inf would print a red warning in the notebook
+        rows = explorer(lambda z: np.array([np.inf, -np.inf, 0.5, 0.5])).readout_rows()
+    assert rows[0] == ("a₀", "?") and rows[-1] == ("sum", "?")

@@ -85,19 +85,31 @@ def stage(modules: list[str]) -> None:
         venv.symlink_to(ROOT / ".venv")
 
 
-def run_mutmut(module: str, children: int) -> float:
+def run_mutmut(module: str, children: int, again: bool = False) -> float:
+    """Run mutmut on one module; return the seconds it took.
+
+    ``again``: keep the last run's verdicts and run only what may have changed:
+    mutants never run or whose function changed (mutmut resets those itself
+    when it is given no names), then the last run's survivors by name.
+    """
     environment = {**os.environ, "PYTHONPATH": str(MUTANTS / "src"),
                    "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
-    mutmut = Path(sys.executable).with_name("mutmut")
+    mutmut = [str(Path(sys.executable).with_name("mutmut")), "run", "--max-children", str(children)]
     start = time.monotonic()
-    result = subprocess.run([str(mutmut), "run", "--max-children", str(children), f"{module}.*"],
-                            cwd=STAGE, env=environment, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    elapsed = time.monotonic() - start
-    if result.returncode != 0:
-        print(result.stdout[-20000:])
-        raise SystemExit(f"mutmut failed on {module} (exit {result.returncode})")
-    return elapsed
+    runs = [[f"{module}.*"]]
+    if again:
+        runs = [[], None]
+    for names in runs:
+        if names is None:  # the survivors of what ran so far
+            names = sorted(name for name, status in results(module).items() if status not in KILLED)
+            if not names:
+                break
+        result = subprocess.run(mutmut + names, cwd=STAGE, env=environment, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        if result.returncode != 0:
+            print(result.stdout[-20000:])
+            raise SystemExit(f"mutmut failed on {module} (exit {result.returncode})")
+    return time.monotonic() - start
 
 
 def results(module: str) -> dict[str, str]:
@@ -167,11 +179,14 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true",
                         help="reuse the last run's results (default: start afresh)")
     parser.add_argument("--report-only", action="store_true", help="only print the last results")
+    parser.add_argument("--again", action="store_true",
+                        help="after a change to the tests or helpers: keep the last run's kills, run the "
+                             "survivors and any new or changed mutant (a full run is the measurement)")
     options = parser.parse_args()
     unknown = set(options.modules) - set(MODULES)
     if unknown:
         raise SystemExit(f"unknown module(s) {sorted(unknown)}; choose from {', '.join(MODULES)}")
-    if not options.keep and not options.report_only and MUTANTS.exists():
+    if not (options.keep or options.again or options.report_only) and MUTANTS.exists():
         shutil.rmtree(MUTANTS)
     stage(list(options.modules))
     equivalents = load_equivalents()
@@ -180,7 +195,7 @@ def main() -> int:
     if not options.report_only:
         for module in options.modules:
             print(f"mutating {module} ...", flush=True)
-            seconds[module] = run_mutmut(module, options.children)
+            seconds[module] = run_mutmut(module, options.children, options.again)
     print()
     passed, lines = True, []
     for module in options.modules:
