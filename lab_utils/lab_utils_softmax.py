@@ -221,7 +221,6 @@ class SoftmaxExplorer:
         self._ax_z.axvline(0, color="#888888", linewidth=1)
         self._bars_a = self._ax_a.barh(rows, np.zeros(self.n), color=BAR_COLOR, height=0.6)
         self._ax_a.set(xlim=(0, 1.18), title=f"a = {self._name}(z)", xlabel="probability a")
-        self._ax_a.tick_params(labelleft=False)
         self._text_z = [self._ax_z.text(0, j, "", va="center", fontsize=10) for j in rows]
         self._text_a = [self._ax_a.text(0, j, "", va="center", fontsize=10) for j in rows]
         # A row below the last class holds the sum (or the loss) under the bars.

@@ -7,10 +7,11 @@ so these tests do not depend on where the drawing code lives.
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import numpy as np
 import pytest
-from matplotlib.colors import to_hex
+from matplotlib.colors import to_hex, to_rgba
 
 import lab_utils_softmax as ls
 from lab_utils_common import dlc
@@ -228,3 +229,44 @@ def test_the_live_figure_after_a_move_is_the_figure_of_an_explorer_made_there(mo
     changed = np.any(frame(moved) != frame(there), axis=2).sum()
     assert changed == 0, f"{changed} pixels differ"
     assert moved.summary() == there.summary()
+
+
+def test_the_two_charts_sit_side_by_side_with_bars_of_one_thickness():
+    e = ls.plt_softmax(good_softmax, interactive=False)
+    e.fig.canvas.draw()
+    logits, probabilities = (axes.get_window_extent() for axes in e.fig.axes)
+    assert logits.x1 < probabilities.x0, "z on the left, a on the right"
+    assert (logits.y0, logits.y1) == pytest.approx((probabilities.y0, probabilities.y1))
+    heights = {round(bar.get_height(), 6) for axes in e.fig.axes for bar in axes.patches}
+    assert len(heights) == 1, f"a class's two bars differ in thickness: {heights}"
+
+
+@pytest.mark.parametrize("style", ["default", "../deeplearning.mplstyle"])
+def test_labels_and_the_zero_line_look_the_same_whatever_style_the_notebook_chose(style):
+    import matplotlib.pyplot as plt
+
+    if style != "default":
+        style = str(Path(__file__).parent / style)
+    with plt.style.context("default"):
+        reference = ls.plt_softmax(good_softmax, interactive=False)
+    with plt.style.context(style):
+        e = ls.plt_softmax(good_softmax, interactive=False)
+        data_line = plt.rcParams["lines.linewidth"]
+    labels = [t.get_fontsize() for axes in e.fig.axes for t in axes.texts[:e.n]]
+    assert labels == [t.get_fontsize() for axes in reference.fig.axes for t in axes.texts[:e.n]]
+    zero_line, = e.fig.axes[0].lines
+    assert zero_line.get_linewidth() == reference.fig.axes[0].lines[0].get_linewidth()
+    assert zero_line.get_linewidth() < data_line, "a guide, thinner than a plotted line"
+    r, g, b, _ = to_rgba(zero_line.get_color())
+    assert r == g == b and 0.3 < r < 0.8, "grey, not a class colour"
+
+
+def test_the_numbers_beside_the_bars_are_centred_on_them():
+    e = ls.plt_softmax(good_softmax, interactive=False, z=[1.0, 2.0, -0.5, 3.0])
+    e.fig.canvas.draw()
+    renderer = e.fig.canvas.get_renderer()
+    for axes in e.fig.axes:
+        for bar, label in zip(axes.patches, axes.texts):
+            bar_box, text_box = bar.get_window_extent(renderer), label.get_window_extent(renderer)
+            middle = (text_box.y0 + text_box.y1) / 2
+            assert abs(middle - (bar_box.y0 + bar_box.y1) / 2) < 0.05 * bar_box.height, label.get_text()

@@ -642,3 +642,11 @@ def test_an_output_with_inf_and_minus_inf_reads_question_marks_without_a_warning
         warnings.simplefilter("error")  # inf - inf would print a red warning in the notebook
         rows = explorer(lambda z: np.array([np.inf, -np.inf, 0.5, 0.5])).readout_rows()
     assert rows[0] == ("a₀", "?") and rows[-1] == ("sum", "?")
+
+
+@pytest.mark.parametrize("n", range(2, 11))
+def test_the_sliders_start_on_their_own_steps_of_0_1(n):
+    e = ls.plt_softmax(good_softmax, n=n, interactive=True)
+    tenths = np.array([s.value for s in e.sliders]) * 10
+    assert np.allclose(tenths, np.round(tenths), rtol=0, atol=1e-9), tenths
+    assert e.sliders[0].step == pytest.approx(0.1)
