@@ -270,3 +270,54 @@ def test_the_numbers_beside_the_bars_are_centred_on_them():
             bar_box, text_box = bar.get_window_extent(renderer), label.get_window_extent(renderer)
             middle = (text_box.y0 + text_box.y1) / 2
             assert abs(middle - (bar_box.y0 + bar_box.y1) / 2) < 0.05 * bar_box.height, label.get_text()
+
+
+def dark_pixels(explorer, colour=(0x22, 0x22, 0x22)):
+    """Which pixels of the drawn figure have the stable overlay's colour (rows from the top)."""
+    explorer.fig.canvas.draw()
+    image = np.asarray(explorer.fig.canvas.buffer_rgba())[..., :3].astype(int)
+    return np.all(np.abs(image - np.array(colour)) < 40, axis=-1)
+
+
+def test_the_stable_softmax_is_a_thick_dark_tick_as_tall_as_each_bar_and_nothing_joins_them():
+    e = ls.plt_softmax(ls.softmax, interactive=False, show_stable=True, z=[1.0, 2.0, -0.5, 3.0])
+    dark = dark_pixels(e)
+    axes, height = probability_axes(e), dark.shape[0]
+    ticks = []
+    for j, bar in enumerate(axes.patches):
+        x, y = axes.transData.transform((e.a[j], j))
+        column, row = int(round(x)), height - int(round(y))
+        run = dark[:, column - 1:column + 2].any(axis=1)
+        top, bottom = row, row
+        while run[top - 1]:
+            top -= 1
+        while run[bottom + 1]:
+            bottom += 1
+        assert bottom - top >= 0.8 * bar.get_window_extent().height, f"class {j}: a tick as tall as its bar"
+        assert dark[row, column - 4:column + 5].sum() >= 3, f"class {j}: a tick thick enough to see"
+        ticks.append((column, row))
+    for (x0, y0), (x1, y1) in zip(ticks, ticks[1:]):
+        between = dark[(y0 + y1) // 2, min(x0, x1) + 4:max(x0, x1) - 4]
+        assert not between.any(), "no line joins one class's tick to the next"
+    colours = {to_hex(bar.get_facecolor()) for bar in axes.patches}
+    assert to_hex(axes.lines[0].get_color()) not in colours | {BLUE, ORANGE, PURPLE}
+
+
+def test_the_legend_sits_above_the_probability_chart_clear_of_its_title():
+    e = ls.plt_softmax(good_softmax, interactive=False, show_stable=True)
+    e.fig.canvas.draw()
+    axes = probability_axes(e)
+    legend, title, chart = (artist.get_window_extent() for artist in (axes.get_legend(), axes.title, axes))
+    assert legend.y0 >= chart.y1 and legend.y0 >= title.y1 - 1, "above the bars and the title"
+    assert abs(legend.x1 - chart.x1) < 10, "right-aligned with the chart"
+    assert e.fig.bbox.contains(legend.x0, legend.y0) and e.fig.bbox.contains(legend.x1, legend.y1)
+
+
+def test_the_status_line_is_inside_the_chart_below_the_last_bar():
+    for e in (ls.plt_softmax(good_softmax, interactive=False, n=n) for n in (2, 4, 10)):
+        e.fig.canvas.draw()
+        axes = probability_axes(e)
+        status, chart = status_line(e).get_window_extent(), axes.get_window_extent()
+        last_bar = axes.patches[-1].get_window_extent()
+        assert chart.y0 <= status.y0 and status.y1 <= last_bar.y0, f"n={e.n}"
+        assert chart.x0 <= status.x0 < chart.x0 + 0.05 * chart.width
