@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from fractions import Fraction
@@ -589,6 +590,7 @@ def test_an_explorer_made_from_its_class_is_the_one_plt_makes(interactive):
         assert direct.summary() == plt_made.summary()
         assert direct.readout_rows() == plt_made.readout_rows()
         assert list(direct.z) == list(plt_made.z) and direct.z_range == plt_made.z_range
+        assert direct.bar_widths()["stable"] == plt_made.bar_widths()["stable"]  # no overlay by default
 
 
 def pixels(width):
@@ -650,3 +652,26 @@ def test_the_sliders_start_on_their_own_steps_of_0_1(n):
     tenths = np.array([s.value for s in e.sliders]) * 10
     assert np.allclose(tenths, np.round(tenths), rtol=0, atol=1e-9), tenths
     assert e.sliders[0].step == pytest.approx(0.1)
+
+
+def test_messages_and_the_title_name_the_students_function_or_my_softmax_if_it_has_no_name():
+    def f(z):
+        return None
+
+    named = explorer(f)
+    assert named.message.startswith("f returned None") and named.fig.axes[1].get_title() == "a = f(z)"
+    nameless = explorer(functools.partial(f))  # a callable without __name__
+    assert nameless.message.startswith("my_softmax returned None")
+    assert nameless.fig.axes[1].get_title() == "a = my_softmax(z)"
+
+
+@pytest.mark.parametrize("interactive", [False, True])
+def test_after_the_first_picture_a_move_redraws_only_the_moving_parts(interactive):
+    e = explorer(interactive=interactive)
+    full_draws = []
+    e.fig.canvas.mpl_connect("draw_event", full_draws.append)
+    e.fig.canvas.draw()
+    e.set_z([0.0, 1.0, 2.0, 3.0])
+    e.set_z([3.0, 2.0, 1.0, 0.0])
+    assert len(full_draws) == 1, "each move blits the bars over the kept background"
+    assert e.bar_widths()["a"] == pytest.approx(list(ls.softmax([3.0, 2.0, 1.0, 0.0])))
