@@ -248,12 +248,16 @@ def test_labels_and_the_zero_line_look_the_same_whatever_style_the_notebook_chos
     if style != "default":
         style = str(Path(__file__).parent / style)
     with plt.style.context("default"):
-        reference = ls.plt_softmax(good_softmax, interactive=False)
+        reference = ls.plt_softmax(good_softmax, interactive=False, show_stable=True)
     with plt.style.context(style):
-        e = ls.plt_softmax(good_softmax, interactive=False)
+        e = ls.plt_softmax(good_softmax, interactive=False, show_stable=True)
         data_line = plt.rcParams["lines.linewidth"]
-    labels = [t.get_fontsize() for axes in e.fig.axes for t in axes.texts[:e.n]]
-    assert labels == [t.get_fontsize() for axes in reference.fig.axes for t in axes.texts[:e.n]]
+
+    def text_sizes(explorer):  # the numbers, the status line and the legend
+        legend = probability_axes(explorer).get_legend().get_texts()
+        return [t.get_fontsize() for t in [*explorer.fig.axes[0].texts, *explorer.fig.axes[1].texts, *legend]]
+
+    assert text_sizes(e) == text_sizes(reference) and len(text_sizes(e)) == 2 * e.n + 2
     zero_line, = e.fig.axes[0].lines
     assert zero_line.get_linewidth() == reference.fig.axes[0].lines[0].get_linewidth()
     assert zero_line.get_linewidth() < data_line, "a guide, thinner than a plotted line"

@@ -594,7 +594,7 @@ def test_an_explorer_made_from_its_class_is_the_one_plt_makes(interactive):
 
 
 def pixels(width):
-    match = re.fullmatch(r"(\d+)px", width or "")
+    match = re.fullmatch(r"(\d+)px", width or "", re.IGNORECASE)  # CSS units ignore case
     assert match, f"{width!r} is not a width in pixels"
     return int(match[1])
 
@@ -609,9 +609,14 @@ def test_the_controls_form_one_column_and_the_target_buttons_fit_in_it(n):
     column = widths.pop()
     button = pixels(e.target_buttons.style.button_width)
     assert 24 <= button and n * button <= column, "a row of target buttons as wide as a slider at most"
+    assert all(s.readout for s in sliders), "each slider shows its number"
+    widest_row = max(len(f"{label} = {value}") for label, value in t.readout_rows())
+    readout = widget_with_class(t, "softmax-readout")
+    assert pixels(readout.layout.min_width) >= 8 * widest_row, "the readout keeps its width as digits change"
 
 
 def test_the_sliders_keep_working_after_set_z_and_z_stays_the_sliders_floats():
+    assert repr(explorer(z=[1, 2, 0, 3]).z) == "array([1., 2., 0., 3.])"
     e = ls.plt_softmax(good_softmax, interactive=True)
     e.set_z([0, 0, 0, 5])  # whole numbers, as a student types them
     assert e.z.dtype == float and repr(e.z) == "array([0., 0., 0., 5.])"
@@ -675,3 +680,9 @@ def test_after_the_first_picture_a_move_redraws_only_the_moving_parts(interactiv
     e.set_z([3.0, 2.0, 1.0, 0.0])
     assert len(full_draws) == 1, "each move blits the bars over the kept background"
     assert e.bar_widths()["a"] == pytest.approx(list(ls.softmax([3.0, 2.0, 1.0, 0.0])))
+
+
+def test_the_reference_softmax_of_float32_logits_has_float64_digits():
+    z = np.float32([0.1, 2.3, -1.7, 30.0])
+    assert ls.softmax(z).dtype == np.float64
+    assert np.array_equal(ls.softmax(z), ls.softmax(z.astype(np.float64)))
