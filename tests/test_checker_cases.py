@@ -390,3 +390,25 @@ def test_an_answer_off_by_a_little_passes_and_one_off_by_more_is_told_why(checke
     report = RUNNERS[checker](implementation)
     assert (report.passed, report.mistake) == (mistake is None, mistake), report.message
     assert report.failed_check == (None if mistake is None else 1)
+
+
+# --- the underflow hint is for a loss far below the true one, where a clipped probability puts it
+
+
+def cross_entropy_from_logits(z, target_class):
+    return -pick(log_softmax(np.asarray(z, dtype=float)), target_class)
+
+
+def off_where_the_target_is_far_below(offset):
+    def off(z, target_class):
+        loss = cross_entropy_from_logits(z, target_class)
+        return loss + offset if np.min(z) < -100 else loss
+    off.__name__ = f"off_by_{offset:+g}_where_the_target_is_far_below"
+    return off
+
+
+@pytest.mark.parametrize("offset, mistake", [(0.5, "wrong_values_loss"), (-0.5, "wrong_values_loss"),
+                                             (-1.5, "underflow"), (-700, "underflow")])
+def test_only_a_loss_more_than_1_below_the_true_one_gets_the_underflow_hint(offset, mistake):
+    report = checks.run_cross_entropy_from_logits_checks(off_where_the_target_is_far_below(offset))
+    assert (report.passed, report.mistake, report.failed_check) == (False, mistake, 3), report.message
