@@ -148,6 +148,8 @@ def test_in_a_shell_without_a_kernel_attribute_the_checker_prints_text(monkeypat
 def diagnose_cases():
     z = np.array([1.0, 2.0, 3.0, 4.0])
     batch = np.array([[1.0, 2.0, 3.0], [3.0, 1.0, 0.0]])
+    far_apart = np.array([[1000.0, 1001.0, 1002.0, 1003.0], [0.0, 1.0, 2.0, 3.0], [-1000.0, -999.0, -998.0, -997.0]])
+    large = np.array([1000.0, 1001.0, 1002.0])
     exponentials = np.exp(z)
     with np.errstate(over="ignore", invalid="ignore"):
         float32_overflow = np.exp(np.float32([89.0, 0.0])) / np.sum(np.exp(np.float32([89.0, 0.0])))
@@ -173,6 +175,11 @@ def diagnose_cases():
          np.exp(batch) / np.sum(np.exp(batch), axis=0), batch, "wrong_axis"),
         ("batch, one sum", np.exp(batch) / np.sum(np.exp(batch)), batch, "batch_sum"),
         ("batch as one row", softmax(batch).ravel(), batch, "wrong_shape"),
+        # "other divisor" means e^z over one constant per example, and nothing else
+        ("far-apart batch, twice the softmax", 2 * softmax(far_apart), far_apart, "other_divisor"),
+        ("large logits, a half for each class", np.full(3, 0.5), large, "wrong_values"),
+        ("tiny outputs, not e^z over a constant", np.array([1e-10, 3e-10, 1e-10, 2e-10]), z,
+         "wrong_values"),
     ]
 
 
