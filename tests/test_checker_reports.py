@@ -171,6 +171,8 @@ def diagnose_cases():
         ("off by 5e-6", softmax(z) + np.array([5e-6, -5e-6, 5e-6, -5e-6]), z,
          "probabilities_not_softmax"),
         ("float32 overflow above 88", float32_overflow, np.array([89.0, 0.0]), "overflow"),
+        ("nan at 88, where float32 e^z is still finite (3.4e38 is its largest)", np.full(2, np.nan),
+         np.array([88.0, 0.0]), "wrong_values"),
         ("batch summed down the columns",
          np.exp(batch) / np.sum(np.exp(batch), axis=0), batch, "wrong_axis"),
         ("batch, one sum", np.exp(batch) / np.sum(np.exp(batch)), batch, "batch_sum"),
