@@ -90,9 +90,12 @@ def run_mutmut(module: str, children: int, again: bool = False) -> float:
 
     ``again``: keep the last run's verdicts and run only what may have changed:
     mutants never run or whose function changed (mutmut resets those itself
-    when it is given no names), then the last run's survivors by name.
+    when it is given no names), then the last run's survivors and timeouts by name.
     """
-    environment = {**os.environ, "PYTHONPATH": str(MUTANTS / "src"),
+    # oneDNN's thread pool does not survive mutmut's fork: a worker that reaches a
+    # test calling TensorFlow (a student's tf.nn.softmax, say) waited forever on it
+    # and was recorded as a timeout. TensorFlow's own kernels run in the worker.
+    environment = {**os.environ, "PYTHONPATH": str(MUTANTS / "src"), "TF_ENABLE_ONEDNN_OPTS": "0",
                    "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
     mutmut = [str(Path(sys.executable).with_name("mutmut")), "run", "--max-children", str(children)]
     start = time.monotonic()
@@ -100,8 +103,9 @@ def run_mutmut(module: str, children: int, again: bool = False) -> float:
     if again:
         runs = [[], None]
     for names in runs:
-        if names is None:  # the survivors of what ran so far
-            names = sorted(name for name, status in results(module).items() if status not in KILLED)
+        if names is None:  # the survivors and timeouts of what ran so far
+            names = sorted(name for name, status in results(module).items()
+                           if status not in KILLED or status == "timeout")
             if not names:
                 break
         result = subprocess.run(mutmut + names, cwd=STAGE, env=environment, stdout=subprocess.PIPE,
