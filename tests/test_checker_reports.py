@@ -182,6 +182,11 @@ def diagnose_cases():
         ("large logits, a half for each class", np.full(3, 0.5), large, "wrong_values"),
         ("tiny outputs, not e^z over a constant", np.array([1e-10, 3e-10, 1e-10, 2e-10]), z,
          "wrong_values"),
+        # the batch look-alikes, on rows 2000 apart where e^(z + max) would overflow
+        ("far-apart batch, one max and one sum", np.exp(far_apart - far_apart.max())
+         / np.sum(np.exp(far_apart - far_apart.max())), far_apart, "batch_sum"),
+        ("far-apart batch, column max and column sums", np.exp(far_apart - far_apart.max(axis=0))
+         / np.sum(np.exp(far_apart - far_apart.max(axis=0)), axis=0), far_apart, "wrong_axis"),
     ]
 
 
@@ -255,3 +260,21 @@ def test_a_passing_report_is_a_green_box_with_a_tick_and_nothing_else():
         '<div style="border-left: 6px solid #1E6B24; background: #EEF7EE; color: #1A1A1A; '
         'padding: 0.5em 0.9em; margin: 0.3em 0;"><div style="color: #1E6B24; font-weight: bold;">'
         '&#10004; All 7 checks passed for softmax.</div></div>')
+
+
+@pytest.mark.parametrize("function, passed", [(softmax, True), (lambda z: z, False)])
+def test_the_report_names_the_function_whether_it_passed_or_not(function, passed):
+    def my_softmax(z):
+        return function(z)
+
+    report = checks.run_softmax_checks(my_softmax)
+    assert (report.function_name, report.passed) == ("my_softmax", passed)
+
+
+def test_a_softmax_that_clips_large_logits_is_told_it_is_not_the_softmax_at_check_2():
+    def clipped_softmax(z):  # right until the logits pass 500
+        exponentials = np.exp(np.clip(z, -500, 500))
+        return exponentials / np.sum(exponentials, axis=-1, keepdims=True)
+
+    report = checks.run_stable_softmax_checks(clipped_softmax)
+    assert (report.failed_check, report.mistake) == (2, "probabilities_not_softmax"), report.message
