@@ -183,6 +183,8 @@ def diagnose_cases():
         ("tiny outputs, not e^z over a constant", np.array([1e-10, 3e-10, 1e-10, 2e-10]), z,
          "wrong_values"),
         # the batch look-alikes, on rows 2000 apart where e^(z + max) would overflow
+        # NumPy turns complex scalars into their real parts with only a warning: caught first
+        ("a list of complex numbers", list(softmax(z) + 0j), z, "not_numbers"),
         ("far-apart batch, one max and one sum", np.exp(far_apart - far_apart.max())
          / np.sum(np.exp(far_apart - far_apart.max())), far_apart, "batch_sum"),
         ("far-apart batch, column max and column sums", np.exp(far_apart - far_apart.max(axis=0))
