@@ -395,8 +395,8 @@ def test_an_answer_off_by_a_little_passes_and_one_off_by_more_is_told_why(checke
 # --- the underflow hint is for a loss far below the true one, where a clipped probability puts it
 
 
-def cross_entropy_from_logits(z, target_class):
-    return -pick(log_softmax(np.asarray(z, dtype=float)), target_class)
+def cross_entropy_from_logits(logits, target_class):
+    return -pick(log_softmax(logits), target_class)
 
 
 def off_where_the_target_is_far_below(offset):
