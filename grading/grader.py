@@ -1,0 +1,378 @@
+"""Grade one submission: its notebook runs in a sandbox, its verdicts are computed here.
+
+The student's cells run in order in a sandbox (grading/sandbox.py). Where the
+release has a graded cell (``passed = check_softmax(my_softmax)`` then
+``points(passed, out_of=2)``), the sandbox runs nothing of the student's: it
+keeps the object then bound to the exercise's function name. Afterwards this
+process, which never runs student code, runs the checker's battery
+(``lab_utils_checks.run_checks``) on a stand-in for that function: each call
+sends the case's arguments to the sandbox as .npy data, the student's function
+runs there within a time limit, and its result comes back as data. The report,
+the hint and the points are computed here, from the release's own cells.
+
+So a student's cells can redefine ``check_softmax`` or ``points``, patch NumPy
+or ``print``, exit, or print a fake report: none of it reaches a verdict. All
+they can influence is what their function returns for the checker's inputs.
+On top of that, a line that tries (grading/tamper.py) makes the exercises it
+could have touched score 0, with one sentence saying so.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from grading import sandbox, tamper
+
+CELL_SECONDS = 30  # a cell of the student's notebook
+CALL_SECONDS = 5  # one call of a student's function by a checker
+SUBMISSION_SECONDS = 600  # everything for one submission, restarts included
+RESTARTS = 4  # runs of one notebook after its process was stopped or ended
+
+# Checks run one at a time: the checkers record NumPy's warnings, which is
+# process-wide state.
+CHECK_LOCK = threading.Lock()
+
+
+# ------------------------------------------------------------------ the release
+
+
+@dataclass(frozen=True)
+class GradedCell:
+    grade_id: str  # nbgrader's id of the graded cell, e.g. ex1_checks
+    checker: str  # check_softmax ...
+    function: str  # the student's function it checks, e.g. my_softmax
+    points: float
+    source: str  # the release's cell, shown in the feedback
+    after: str | None  # grade_id of the solution cell it follows in the release
+
+    @property
+    def label(self) -> str:
+        number = re.match(r"ex(\d+)", self.grade_id)
+        return f"Exercise {number.group(1)}" if number else self.grade_id
+
+
+@dataclass(frozen=True)
+class Release:
+    notebook: nbformat.NotebookNode
+    graded: tuple[GradedCell, ...]
+
+    @property
+    def max_score(self) -> float:
+        return sum(cell.points for cell in self.graded)
+
+    @property
+    def names(self) -> set[str]:
+        """The names the graded cells call: the checkers and points."""
+        return {cell.checker for cell in self.graded} | {"points"}
+
+    def markdown(self) -> set[str]:
+        return {cell.source for cell in self.notebook.cells if cell.cell_type == "markdown"}
+
+
+def read_release(path: Path) -> Release:
+    """The graded cells of nbgrader's release, each parsed into what it checks."""
+    notebook = nbformat.read(path, as_version=4)
+    graded, last_solution = [], None
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            last_solution = meta.get("grade_id")
+        if not meta.get("grade") or cell.cell_type != "code":
+            continue
+        calls = [node for node in ast.walk(ast.parse(cell.source)) if isinstance(node, ast.Call)
+                 and isinstance(node.func, ast.Name) and node.func.id.startswith("check_")]
+        if len(calls) != 1 or len(calls[0].args) != 1 or not isinstance(calls[0].args[0], ast.Name):
+            raise ValueError(f"graded cell {meta.get('grade_id')} does not call one checker on one "
+                             "function by name (passed = check_x(my_function))")
+        graded.append(GradedCell(meta["grade_id"], calls[0].func.id, calls[0].args[0].id,
+                                 float(meta.get("points", 0)), cell.source, last_solution))
+    return Release(notebook, tuple(graded))
+
+
+# ------------------------------------------------------------------ results
+
+
+@dataclass
+class Exercise:
+    cell: GradedCell
+    earned: float = 0.0
+    why: str = ""  # for make's line: "not done yet", "checks failed", "timed out", "tampered ..."
+    sentence: str = ""  # shown in the feedback instead of a report, when there is no report
+    report_html: str = ""
+    report_text: str = ""
+
+
+@dataclass
+class FeedbackCell:
+    kind: str  # "markdown", "code", "graded" or "raw"
+    source: str
+    trusted: bool = False  # markdown that is the release's own (its math is rendered)
+    outputs: list = field(default_factory=list)
+    note: str = ""  # one sentence under the cell (stopped, skipped, put back)
+    grade_id: str | None = None  # a graded cell's id, or the submission's nbgrader id of a cell
+    exercise: Exercise | None = None
+
+
+@dataclass
+class Result:
+    exercises: list[Exercise]
+    cells: list[FeedbackCell]
+    notes: list[str]  # for make's line, besides the exercises' own
+
+    @property
+    def score(self) -> float:
+        return sum(exercise.earned for exercise in self.exercises)
+
+
+# ------------------------------------------------------------------ the plan
+
+
+def _plan(notebook, release: Release):
+    """(cells to run, cells for the feedback, notes): the release's graded cells in place of
+    the submission's, put back where they were deleted."""
+    by_id = {cell.grade_id: cell for cell in release.graded}
+    seen, notes, feedback = set(), [], []
+    for cell in notebook.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        if grade_id in by_id and cell.get("cell_type") == "code":
+            if grade_id in seen:
+                continue  # a copy of a graded cell: the first one is graded
+            seen.add(grade_id)
+            if source.strip() != by_id[grade_id].source.strip():
+                notes.append(f"{grade_id} was changed and put back")
+            feedback.append(FeedbackCell("graded", by_id[grade_id].source, grade_id=grade_id))
+            continue
+        kind = cell.get("cell_type")
+        feedback.append(FeedbackCell(kind if kind in ("markdown", "code") else "raw", source,
+                                     grade_id=grade_id if isinstance(grade_id, str) else None))
+    for graded in release.graded:  # deleted graded cells go back after their exercise
+        if graded.grade_id in seen:
+            continue
+        notes.append(f"{graded.grade_id} was deleted and put back")
+        position = next((i + 1 for i, c in enumerate(feedback)
+                         if graded.after and c.kind == "code" and c.grade_id == graded.after), None)
+        feedback.insert(len(feedback) if position is None else position,
+                        FeedbackCell("graded", graded.source, grade_id=graded.grade_id))
+    release_markdown = release.markdown()
+    run = []
+    for index, cell in enumerate(feedback):
+        if cell.kind == "markdown":
+            cell.trusted = cell.source in release_markdown
+        elif cell.kind == "code" and cell.source.strip():
+            run.append({"kind": "code", "index": index, "source": cell.source})
+        elif cell.kind == "graded":
+            graded = by_id[cell.grade_id]
+            run.append({"kind": "capture", "index": index, "grade_id": graded.grade_id,
+                        "name": graded.function})
+    return run, feedback, notes
+
+
+# ------------------------------------------------------------------ the stand-in function
+
+
+class _Stopped(BaseException):
+    """A call of the student's function ran out of time or lost its sandbox.
+
+    A BaseException, so that it passes through the checker's ``except Exception``
+    and ends the battery: the verdict is then this module's own sentence.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+_EXCEPTIONS = {cls.__name__: cls for cls in (
+    NotImplementedError, NameError, TypeError, ValueError, IndexError, KeyError, ZeroDivisionError,
+    OverflowError, FloatingPointError, AttributeError, RecursionError, RuntimeError,
+    ArithmeticError, LookupError)}
+_EXCEPTIONS["AxisError"] = np.exceptions.AxisError
+
+
+def _exception(error) -> Exception:
+    """The student's exception, rebuilt from its description as a class of the same kind."""
+    error = error if isinstance(error, dict) else {}
+    kind = _EXCEPTIONS.get(str(error.get("kind")), Exception)
+    name = str(error.get("type", kind.__name__))[:60]
+    message = str(error.get("message", ""))[:1000]
+    cls = kind if name == kind.__name__ or not name.isidentifier() else type(name, (kind,), {})
+    return cls(message)
+
+
+def stand_in(session: sandbox.Session, grade_id: str, captured: dict):
+    """A function that calls the student's function in the sandbox and returns its result."""
+
+    def student_function(*arguments):
+        try:
+            reply = session.call(grade_id, arguments)
+        except TimeoutError:
+            raise _Stopped("timeout") from None
+        except sandbox.SandboxBroken:
+            raise _Stopped("ended") from None
+        except BaseException:
+            session.close()  # interrupted mid-call: this sandbox's state is unknown
+            raise
+        try:
+            for before, after in zip(arguments, reply.get("args_after") or []):
+                if isinstance(before, np.ndarray) and after is not None:
+                    value = sandbox.decode_value(after)
+                    if isinstance(value, np.ndarray) and value.shape == before.shape:
+                        before[...] = value.astype(before.dtype, copy=False)
+            for message in list(reply.get("warnings") or [])[:5]:
+                warnings.warn(str(message)[:200], RuntimeWarning, stacklevel=2)
+            if reply.get("timed_out") is True:
+                raise _Stopped("timeout")
+            if reply.get("ok") is True:
+                return sandbox.decode_value(reply.get("result"))
+        except (sandbox.SandboxBroken, ValueError, TypeError, KeyError) as error:
+            session.close()
+            raise _Stopped("ended") from error
+        raise _exception(reply.get("error"))
+
+    name = str(captured.get("name") or "")[:60]
+    qualname = str(captured.get("qualname") or "")[:60]
+    student_function.__name__ = name if name.isidentifier() else "<lambda>"
+    student_function.__qualname__ = qualname or student_function.__name__
+    return student_function
+
+
+# ------------------------------------------------------------------ grading
+
+
+def _check(exercise: Exercise, session: sandbox.Session | None, captured: dict | None,
+           call_seconds: float) -> bool:
+    """Run the exercise's battery; False when its sandbox must be started again."""
+    from lab_utils_checks import run_checks
+
+    graded = exercise.cell
+    if captured is None or captured.get("missing"):
+        exercise.why = "not defined"
+        exercise.sentence = (f"Your notebook does not define {graded.function} before this check, "
+                             f"so there was nothing to grade: keep the exercise's line "
+                             f"def {graded.function}(...) as it was given.")
+        return True
+    if not captured.get("callable"):
+        type_name = str(captured.get("type", "object"))[:60]
+        function = type(type_name if type_name.isidentifier() else "object", (), {})()
+    else:
+        function = stand_in(session, graded.grade_id, captured)
+    try:
+        with CHECK_LOCK:
+            report = run_checks(graded.checker, function)
+    except _Stopped as stopped:
+        exercise.why = "timed out" if stopped.reason == "timeout" else "process ended"
+        exercise.sentence = (
+            f"{graded.function} ran longer than {call_seconds:g} s on one of the checks, so it was "
+            "stopped: look for a loop that never ends." if stopped.reason == "timeout" else
+            f"The notebook's process ended while {graded.function} was being checked (os._exit, "
+            "a crash, or too much memory), so this exercise scores 0.")
+        return False
+    exercise.report_html, exercise.report_text = report.to_html(), report.message
+    if report.passed is True:
+        exercise.earned = graded.points
+    else:
+        exercise.why = "not done yet" if report.mistake == "not_done" else "checks failed"
+    return True
+
+
+def _stopped_sentence(reason: str, cell_seconds: float) -> str:
+    if reason == "timeout":
+        return (f"This cell ran longer than {cell_seconds:g} s, so it was stopped: look for a loop "
+                "that never ends.")
+    return ("This cell ended the notebook's process (os._exit, a crash, or too much memory), so it "
+            "was skipped and the rest of the notebook ran without it.")
+
+
+def grade(notebook, release: Release, scratch: Path, cell_seconds: float = CELL_SECONDS,
+          call_seconds: float = CALL_SECONDS) -> Result:
+    """Grade one notebook (already parsed) against the release, in a sandbox under ``scratch``."""
+    started = time.monotonic()
+    run, feedback, notes = _plan(notebook, release)
+    exercises = [Exercise(cell) for cell in release.graded]
+    graded_at = {cell["grade_id"]: position for position, cell in enumerate(run)
+                 if cell["kind"] == "capture"}
+
+    # Lines that try to change a verdict: the exercises they could touch score 0.
+    student_code = [(cell["index"], cell["source"]) for cell in run if cell["kind"] == "code"]
+    found = tamper.find(student_code, release.names)
+    position_of = {cell["index"]: position for position, cell in enumerate(run)}
+    tampered = {}
+    for exercise in exercises:
+        for attempt in found:
+            if position_of[attempt.cell] < graded_at[exercise.cell.grade_id] and \
+                    attempt.name in (None, exercise.cell.checker, "points"):
+                tampered[exercise.cell.grade_id] = attempt
+                break
+
+    skipped: dict[int, str] = {}
+    session, progress = None, None
+
+    def start():
+        nonlocal session, progress
+        if session is not None:
+            session.close()
+        for _ in range(RESTARTS + 1):
+            cells = [cell for cell in run if cell["index"] not in skipped]
+            session = sandbox.Session(cells, sandbox.make_scratch(scratch), cell_seconds, call_seconds)
+            progress = session.run()
+            if progress.ready:
+                return True
+            if progress.stuck is None or time.monotonic() - started > SUBMISSION_SECONDS:
+                return False
+            skipped[progress.stuck] = progress.stuck_reason
+        return False
+
+    ready = start()
+    first_outputs = dict(progress.outputs) if progress else {}
+    for exercise in exercises:
+        attempt = tampered.get(exercise.cell.grade_id)
+        if attempt is not None:
+            exercise.why = f"tampered: {attempt.what}"
+            exercise.sentence = (
+                f"{exercise.cell.label} scores 0 because your line `{attempt.line[:80]}` "
+                f"{attempt.what}, and graded checks must run unchanged.")
+            continue
+        if not ready and not start():
+            exercise.why = "not run"
+            exercise.sentence = ("Your notebook could not be run to this exercise (its process kept "
+                                 "ending or running out of time), so this exercise scores 0.")
+            continue
+        ready = _check(exercise, session, progress.captured.get(exercise.cell.grade_id), call_seconds)
+        if not ready:
+            session.close()
+    if session is not None:
+        session.close()
+
+    outputs = {**first_outputs, **(progress.outputs if progress else {})}
+    by_grade_id = {exercise.cell.grade_id: exercise for exercise in exercises}
+    raised = []
+    for index, cell in enumerate(feedback):
+        if cell.kind == "graded":
+            cell.exercise = by_grade_id[cell.grade_id]
+        elif index in skipped:
+            cell.note = _stopped_sentence(skipped[index], cell_seconds)
+            notes.append("a cell of theirs ran longer than "
+                         f"{cell_seconds:g} s and was stopped" if skipped[index] == "timeout"
+                         else "a cell of theirs ended the notebook's process and was skipped")
+        elif index in outputs:
+            cell.outputs = outputs[index]["outputs"]
+            if outputs[index]["timed_out"]:
+                cell.note = _stopped_sentence("timeout", cell_seconds)
+                cell.outputs = [o for o in cell.outputs if o.get("output_type") != "error"]
+                notes.append(f"a cell of theirs ran longer than {cell_seconds:g} s and was stopped")
+            else:
+                raised += [str(o.get("ename", "an error"))[:40] for o in cell.outputs
+                           if o.get("output_type") == "error" and o.get("ename") != "NotImplementedError"]
+    notes += [f"a cell of theirs raised {name}, graded cells still ran" for name in dict.fromkeys(raised)]
+    return Result(exercises, feedback, list(dict.fromkeys(notes)))
