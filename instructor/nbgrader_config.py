@@ -1,8 +1,9 @@
 """nbgrader settings for the exercises (lesson 07), read from the course folder.
 
 `make assignment` copies this folder's source/ and this file into build/course
-and runs nbgrader there, so the gradebook and everything nbgrader writes stay
-in build/ (git-ignored). The source of truth is source/exercises/07_exercises.ipynb.
+and runs nbgrader's generate_assignment there, so everything nbgrader writes
+stays in build/ (git-ignored). The source of truth is
+source/exercises/07_exercises.ipynb.
 """
 
 c = get_config()  # noqa: F821 (nbgrader defines it when it reads this file)
@@ -27,11 +28,6 @@ c.GenerateAssignment.preprocessors = [
 ]
 c.TagRemovePreprocessor.enabled = True
 c.TagRemovePreprocessor.remove_cell_tags = {"worked-solution"}
-# A submission that loops forever loses that cell's points, not the class's time.
-c.Execute.timeout = 30
-# Students who hand in are added to the gradebook as they come.
-c.Autograde.create_student = True
-# A submission whose graded cell was deleted gets the instructor's cell back
-# (nbgrader marks it in the feedback), so the deletion costs nothing by itself:
-# the restored cell scores what the student's function earns.
-c.OverwriteCells.add_missing_cells = True
+# nbgrader makes the release only. Grading is `make autograde` (grading/, docs/grading.md):
+# nbgrader's own autograde runs each submission's code as the instructor, with the
+# graded cells in the student's namespace, where a student can redefine the checkers.

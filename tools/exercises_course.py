@@ -1,33 +1,44 @@
-"""The exercises as an nbgrader assignment: release, student notebook, grading.
+"""The exercises as a graded assignment: release (nbgrader), student notebook, grading.
 
     python tools/exercises_course.py assignment          (make assignment)
     python tools/exercises_course.py student-notebook    (maintainers: rewrite notebooks/07)
     python tools/exercises_course.py autograde DIR       (make autograde SUBMISSIONS=DIR)
 
 The source of truth is instructor/source/exercises/07_exercises.ipynb. nbgrader
-runs in a copy of the course folder under build/course, so its gradebook and
-everything it writes stay in build/ (git-ignored).
+makes the release in a copy of the course folder under build/course, so
+everything it writes stays in build/ (git-ignored).
 
-autograde reads DIR/<student_id>/07_exercises.ipynb, grades every submission,
-writes build/grades.csv (nbgrader export) and one feedback HTML per student
-(build/course/feedback/<student_id>/exercises/07_exercises.html), and prints one
-line per student. A submission that is missing or not a notebook scores 0 and
-costs nothing else. The exit status is 0 unless nbgrader itself failed.
+autograde finds each student's notebook in DIR, as Moodle or Canvas downloads
+lay them out or one folder per student (grading/collect.py), and grades each in
+a sandbox of its own (grading/sandbox.py) with verdicts computed outside it
+(grading/grader.py). It writes build/grades.csv (Python's csv module; this run's
+students only), one self-contained feedback page per student
+(build/course/feedback/<student>/exercises/07_exercises.html) and one line per
+student. A submission that is missing, not a notebook or broken scores 0 and
+gets a feedback page saying why; nothing else is lost. Students graded in an
+earlier run (build/course/gradebook.json) but absent from DIR are named. The
+exit status is 0 unless no sandbox can be made here (then nothing is graded).
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import csv
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 INSTRUCTOR = ROOT / "instructor"
 ASSIGNMENT = "exercises"
 NOTEBOOK = "07_exercises.ipynb"
@@ -86,142 +97,165 @@ def write_student_notebook(release: Path) -> None:
 # ------------------------------------------------------------------ grading
 
 
-def _read_submissions(submissions: Path) -> dict[str, bytes | str]:
-    """{student_id: the notebook's bytes, or a sentence saying why there is none}.
-
-    A student's notebook is DIR/<student_id>/07_exercises.ipynb, or
-    DIR/<student_id>/exercises/07_exercises.ipynb as `nbgrader collect` leaves it.
-    """
-    found = {}
-    for folder in sorted(p for p in submissions.iterdir() if p.is_dir()):
-        for path in (folder / NOTEBOOK, folder / ASSIGNMENT / NOTEBOOK):
-            if path.exists():
-                found[folder.name] = path.read_bytes()
-                break
-        else:
-            found[folder.name] = f"no {NOTEBOOK} in {folder}"
-    return found
+NOTEBOOK_BYTES = 20 * 2**20  # a notebook larger than this is not graded
 
 
-def _collect(handed_in: dict[str, bytes | str], course: Path) -> dict[str, str]:
-    """Write valid submissions into the course; return {student_id: problem} for the others."""
-    problems = {}
-    for student_id, content in handed_in.items():
-        if isinstance(content, str):
-            problems[student_id] = content
-            continue
-        try:
-            notebook = nbformat.reads(content.decode("utf-8"), as_version=4)
-            nbformat.validate(notebook)
-        except Exception as error:  # JSON or notebook-format error: one line, score 0
-            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            problems[student_id] = f"not a valid notebook ({first_line.split(':')[0][:80]})"
-            continue
-        kept = {c.metadata.get("nbgrader", {}).get("grade_id") for c in notebook.cells}
-        deleted = sorted(set(_graded_cells(course)) - kept)
-        if deleted:
-            DELETED[student_id] = deleted
-        destination = course / "submitted" / student_id / ASSIGNMENT
-        destination.mkdir(parents=True, exist_ok=True)
-        (destination / NOTEBOOK).write_bytes(content)
-    return problems
+def _read_notebook(path: Path):
+    """(notebook, None), or (None, a sentence fragment saying why it cannot be graded)."""
+    if path.stat().st_size > NOTEBOOK_BYTES:
+        return None, f"{path.name} is larger than {NOTEBOOK_BYTES >> 20} MB"
+    try:
+        notebook = nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
+        if not isinstance(notebook.get("cells"), list):
+            raise ValueError("it has no list of cells")
+    except UnicodeDecodeError:
+        return None, f"{path.name} is not a notebook (it is not text)"
+    except Exception as error:  # noqa: BLE001 - JSON or notebook-format error: one line, score 0
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        return None, f"{path.name} is not a valid notebook ({first_line.split(':')[0][:80]})"
+    return notebook, None
 
 
-# {student_id: graded cells the submission had deleted (nbgrader puts them back)}
-DELETED: dict[str, list[str]] = {}
+def _folder_name(student_id: str, taken: set) -> str:
+    """A safe, unique folder name for a student's feedback and scratch."""
+    base = re.sub(r"[^\w.@-]+", "_", student_id).strip("._") or "student"
+    name, number = base, 1
+    while name in taken:
+        number += 1
+        name = f"{base}-{number}"
+    taken.add(name)
+    return name
 
 
-def _graded_cells(course: Path) -> dict[str, float]:
-    """{grade_id: points} of the release's graded cells."""
-    from nbgrader.utils import is_grade
-
-    release = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    return {c.metadata.nbgrader.grade_id: float(c.metadata.nbgrader.points)
-            for c in release.cells if is_grade(c)}
-
-
-def _cell_report(course: Path, student_id: str) -> tuple[float, float, list[str]]:
-    """(score, max score, notes on the graded cells that lost points)."""
-    from nbgrader.utils import determine_grade, is_grade
-
-    expected = _graded_cells(course)
-    graded = course / "autograded" / student_id / ASSIGNMENT / NOTEBOOK
-    if not graded.exists():
-        return 0.0, sum(expected.values()), ["not graded"]
-    notebook = nbformat.read(graded, as_version=4)
-    found = {c.metadata.nbgrader.grade_id: c for c in notebook.cells if is_grade(c)}
-    score = 0.0
-    notes = [f"{grade_id} was deleted and put back" for grade_id in DELETED.get(student_id, [])]
-    for grade_id, most in expected.items():
-        cell = found.get(grade_id)
-        if cell is None:
-            notes.append(f"{grade_id} deleted: 0")
-            continue
-        earned, _ = determine_grade(cell)
-        score += earned or 0.0
-        if (earned or 0.0) < most:
-            errors = [o for o in cell.outputs if o.output_type == "error"]
-            shown = " ".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs
-                             if o.output_type == "display_data")
-            why = errors[0].ename if errors else (
-                "not done yet" if shown.startswith("Not done yet") else "checks failed")
-            if any(e.ename in ("CellTimeoutError", "KeyboardInterrupt") for e in errors):
-                why = "timed out"  # nbgrader interrupts a cell after Execute.timeout
-            notes.append(f"{grade_id} {why}: 0 of {most:g}")
-    for cell in notebook.cells:  # errors outside the graded cells cost nothing, but are named
-        if cell.cell_type == "code" and not is_grade(cell):
-            for output in cell.outputs:
-                if output.output_type == "error" and output.ename not in ("NotImplementedError",):
-                    notes.append(f"a cell of theirs raised {output.ename}, graded cells still ran")
-    return score, sum(expected.values()), notes
+def _notes(submission, graded) -> list[str]:
+    """What make's line says about a student, besides the score."""
+    if graded is None:
+        return [submission.problem]
+    notes = [submission.note] if submission.note else []
+    for exercise in graded.exercises:
+        if exercise.earned < exercise.cell.points:
+            if exercise.why.startswith("tampered"):
+                notes.append(f"{exercise.cell.grade_id} scores 0 because a line "
+                             f"{exercise.why.split(': ', 1)[1]}")
+            else:
+                notes.append(f"{exercise.cell.grade_id} {exercise.why}: 0 of {exercise.cell.points:g}")
+    return notes + graded.notes
 
 
-def autograde(submissions: Path, course: Path, grades: Path, timeout: int | None = None) -> int:
+def _line(submission, graded, release) -> str:
+    """make's one line for a student."""
+    if graded is None:
+        return f"{submission.label}: 0 points: {submission.problem}."
+    notes = _notes(submission, graded)
+    return (f"{submission.label}: {graded.score:g} of {release.max_score:g} points"
+            + (f" ({'; '.join(notes)})" if notes else ""))
+
+
+def _write_grades(grades: Path, rows: list[dict], release) -> None:
+    """grades.csv with Python's csv module: any name reads back exactly."""
+    columns = ["student_id", "name", "score", "max_score",
+               *(cell.grade_id for cell in release.graded), "file", "notes"]
+    grades.parent.mkdir(parents=True, exist_ok=True)
+    with open(grades, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _update_gradebook(path: Path, rows: list[dict], submissions_folder: Path) -> list[str]:
+    """Add this run's students to the gradebook; return lines naming those missing from it."""
+    known = json.loads(path.read_text()) if path.exists() else {}
+    present = {row["student_id"] for row in rows}
+    missing = [f"{(entry.get('name') + ' (' + student_id + ')') if entry.get('name') else student_id}: "
+               f"in the gradebook from an earlier run, but nothing of theirs in {submissions_folder} "
+               f"(not in grades.csv)"
+               for student_id, entry in sorted(known.items()) if student_id not in present]
+    for row in rows:
+        known[row["student_id"]] = {"name": row["name"], "score": row["score"]}
+    path.write_text(json.dumps(known, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+    return missing
+
+
+def autograde(submissions: Path, course: Path, grades: Path, timeout: int | None = None,
+              jobs: int | None = None) -> int:
+    """Grade every submission in ``submissions``, each in a sandbox; see the module docstring."""
+    from grading import collect, feedback, grader, sandbox
+
     if not submissions.is_dir():
-        print(f"SUBMISSIONS={submissions} is not a folder: give one with a folder per student.")
+        print(f"SUBMISSIONS={submissions} is not a folder: give the folder your learning platform's "
+              "download unpacks to.")
         return 2
+    scratch_root = course / "scratch"
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    problem = sandbox.sandbox_problem(scratch_root)
+    if problem:
+        print(f"Nothing was graded: {problem}")
+        return 1
     if not (course / "release" / ASSIGNMENT / NOTEBOOK).exists():
         assignment(course)
-    handed_in = _read_submissions(submissions)  # before clearing: DIR may be build/course/submitted
-    for step in ("submitted", "autograded", "feedback"):
-        shutil.rmtree(course / step, ignore_errors=True)
-    problems = _collect(handed_in, course)
-    for student_id in problems:  # in the gradebook, so the export lists them with 0
-        _nbgrader(course, "db", "student", "add", student_id)
-    status = 0
-    if (course / "submitted").exists():
-        options = [f"--Execute.timeout={timeout}"] if timeout else []
-        graded = _nbgrader(course, "autograde", ASSIGNMENT, "--force", *options)
-        if graded.returncode != 0:
-            sys.stderr.write(graded.stdout[-3000:] + graded.stderr[-3000:])
-            print(f"nbgrader autograde failed (exit {graded.returncode}).")
-            status = graded.returncode
-        feedback = _nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
-        if feedback.returncode != 0:
-            sys.stderr.write(feedback.stdout[-3000:] + feedback.stderr[-3000:])
-            print(f"nbgrader generate_feedback failed (exit {feedback.returncode}).")
-            status = status or feedback.returncode
-    grades.parent.mkdir(parents=True, exist_ok=True)
-    exported = _nbgrader(course, "export", f"--to={grades.resolve()}")
-    if exported.returncode != 0:
-        sys.stderr.write(exported.stdout[-3000:] + exported.stderr[-3000:])
-        print(f"nbgrader export failed (exit {exported.returncode}).")
-        status = status or exported.returncode
-    for student_id in handed_in:
-        if student_id in problems:
-            print(f"{student_id}: 0 points: {problems[student_id]}.")
-            continue
-        score, most, notes = _cell_report(course, student_id)
-        print(f"{student_id}: {score:g} of {most:g} points" + (f" ({'; '.join(notes)})" if notes else ""))
-    print(f"Grades: {grades}. Feedback: {course / 'feedback'}/<student_id>/{ASSIGNMENT}/")
-    return status
+    release = grader.read_release(course / "release" / ASSIGNMENT / NOTEBOOK)
+    handed_in = collect.collect(submissions, NOTEBOOK)
+    feedback_root = course / "feedback"
+    shutil.rmtree(feedback_root, ignore_errors=True)
+    math = feedback.MathRenderer()
+    taken: set = set()
+    folders = {id(s): _folder_name(s.student_id, taken) for s in handed_in}
+    jobs = jobs or max(1, min(2, os.cpu_count() or 1))
+    print(f"Grading {len(handed_in)} submissions in {submissions}, each in its own sandbox "
+          f"({jobs} at a time) ...", flush=True)
+
+    def grade_one(submission):
+        notebook, why = (None, submission.problem) if submission.notebook is None \
+            else _read_notebook(submission.notebook)
+        if notebook is None:
+            submission.problem = why
+            return submission, None
+        scratch = scratch_root / folders[id(submission)]
+        try:
+            return submission, grader.grade(notebook, release, scratch,
+                                            cell_seconds=timeout or grader.CELL_SECONDS)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(grade_one, handed_in))
+    rows, lines = [], []
+    for submission, graded in results:
+        page = feedback_root / folders[id(submission)] / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
+        page.parent.mkdir(parents=True, exist_ok=True)
+        if graded is None:
+            page.write_text(feedback.problem_page(submission.label, NOTEBOOK, submission.problem[:1].upper()
+                                                  + submission.problem[1:] + ".", release.max_score))
+        else:
+            page.write_text(feedback.feedback_page(submission.label, NOTEBOOK, graded, release.max_score, math))
+        line = _line(submission, graded, release)
+        lines.append(line)
+        rows.append({"student_id": submission.student_id, "name": submission.name,
+                     "score": f"{graded.score:g}" if graded else "0", "max_score": f"{release.max_score:g}",
+                     **{e.cell.grade_id: f"{e.earned:g}" for e in (graded.exercises if graded else [])},
+                     **({} if graded else {c.grade_id: "0" for c in release.graded}),
+                     "file": str(submission.notebook.relative_to(submissions)) if submission.notebook else "",
+                     "notes": "; ".join(_notes(submission, graded))})
+    _write_grades(grades, rows, release)
+    missing = _update_gradebook(course / "gradebook.json", rows, submissions)
+    for line in lines + missing:
+        print(line)
+    if math.problem:
+        print(f"Note: {math.problem}.")
+    took = time.monotonic() - started
+    print(f"Graded {len(handed_in)} submissions in {took:.0f} s "
+          f"({took / max(1, len(handed_in)):.1f} s each, {jobs} at a time).")
+    print(f"Grades: {grades}. Feedback: {feedback_root}/<student>/{ASSIGNMENT}/")
+    return 0
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["assignment", "student-notebook", "autograde"])
     parser.add_argument("submissions", nargs="?", default="")
-    parser.add_argument("--timeout", type=int, help="seconds per cell (default: nbgrader_config.py)")
+    parser.add_argument("--timeout", type=int, help="seconds per cell of a submission (default 30)")
+    parser.add_argument("--jobs", type=int, help="submissions graded at once (default: 2, or 1 on one core)")
     parser.add_argument("--course", type=Path, default=ROOT / "build" / "course")
     parser.add_argument("--grades", type=Path, default=ROOT / "build" / "grades.csv")
     args = parser.parse_args(argv)
@@ -237,7 +271,7 @@ def main(argv=None) -> int:
         print("Give the folder of submissions: make autograde SUBMISSIONS=DIR "
               f"(DIR/<student_id>/{NOTEBOOK}).")
         return 2
-    return autograde(Path(args.submissions), course, args.grades, args.timeout)
+    return autograde(Path(args.submissions), course, args.grades, args.timeout, args.jobs)
 
 
 if __name__ == "__main__":
