@@ -17,7 +17,7 @@ OPEN_START := --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb noteb
 # Jupyter refuses to run as root unless told; containers and CI run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock present clean assignment autograde hub hub-deps test-hub bench-classroom mutate
+.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock present clean assignment autograde hub hub-deps test-hub bench-classroom mutate bubblewrap student-repo
 
 help:
 	@echo "make lab        set up .venv if needed, then start JupyterLab on notebooks/00_start_here.ipynb"
@@ -34,7 +34,9 @@ help:
 	@echo "make bench-classroom STUDENTS=4   a simulated class on the hub: memory per student, wall time"
 	@echo "make fresh-copy NB=01   a pristine copy of a lesson; your edited copy is saved aside first"
 	@echo "make assignment           instructors: nbgrader's student version of 07 in build/course/release/"
-	@echo "make autograde SUBMISSIONS=DIR   grade DIR/<student_id>/07_exercises.ipynb: build/grades.csv + feedback"
+	@echo "make autograde SUBMISSIONS=DIR   grade a Moodle/Canvas/per-student download, each in a sandbox:"
+	@echo "                build/grades.csv + build/course/feedback/ (docs/grading.md)"
+	@echo "make student-repo DIR=...   the git repository students get (lessons, helpers, no solutions)"
 	@echo "make unit / nbval / e2e   one part of make test;  make lock   re-pin requirements.txt"
 	@echo "make mutate     mutation score of lab_utils/ per module (mutmut; MODULE=lab_utils_env for one)"
 	@echo "make clean      remove build/ (screenshots, decks, test work)"
@@ -85,16 +87,43 @@ fresh-copy: $(STAMP)
 assignment: $(STAMP)
 	$(PY) tools/exercises_course.py assignment
 
-autograde: $(STAMP)
+# Each submission runs in a bubblewrap sandbox (grading/sandbox.py); the feedback's
+# equations are drawn by MathJax under node, from grading/package-lock.json.
+GRADING_NPM := grading/node_modules/.package-lock.json
+
+autograde: $(STAMP) bubblewrap $(GRADING_NPM)
 	$(PY) tools/exercises_course.py autograde "$(SUBMISSIONS)"
 
-# ---------------------------------------------------------------- tests
-test: $(STAMP) chromium unit-and-notebooks e2e test-hub
+$(GRADING_NPM): grading/package.json grading/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix grading --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm is not installed: feedback pages will show equations as TeX source (apt-get install npm)."; \
+	fi
 
-unit-and-notebooks: $(STAMP)
+# Debian's bubblewrap isolates each graded submission; CI runs as root and installs it.
+bubblewrap:
+	@command -v bwrap >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's bubblewrap to grade submissions in a sandbox ..."; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null \
+			|| echo "Could not install bubblewrap: make autograde will refuse to grade and say why."; \
+		else \
+			echo "bubblewrap is not installed and this user cannot apt-get it: make autograde will refuse to grade (sudo apt-get install bubblewrap)."; \
+		fi; }
+
+# The students' repository: lessons, helpers, unsolved exercises; no solution, no instructor/.
+DIR ?=
+student-repo: $(STAMP)
+	@$(PY) tools/student_repo.py "$(DIR)"
+
+# ---------------------------------------------------------------- tests
+test: $(STAMP) chromium bubblewrap $(GRADING_NPM) unit-and-notebooks e2e test-hub
+
+unit-and-notebooks: $(STAMP) bubblewrap $(GRADING_NPM)
 	$(PY) -m pytest tests notebooks --ignore=tests/e2e --ignore=tests/hub $(NBVAL) -n $(JOBS) --dist loadfile -p no:cacheprovider -q
 
-unit: $(STAMP)
+unit: $(STAMP) bubblewrap $(GRADING_NPM)
 	$(PY) -m pytest tests --ignore=tests/e2e --ignore=tests/hub -p no:cacheprovider -q
 
 nbval: $(STAMP)
