@@ -187,7 +187,7 @@ mjx-container svg { overflow: visible; }
 
 
 def page(title: str, heading: str, body: str) -> str:
-    css = STYLE + HtmlFormatter().get_style_defs("pre.source")
+    css = STYLE + re.sub(r"\s*/\*.*?\*/", "", HtmlFormatter().get_style_defs("pre.source"))
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{css}</style></head>"
@@ -211,8 +211,9 @@ def feedback_page(student: str, notebook_name: str, result: Result, max_score: f
                 parts.append(f'<div class="cell"><pre class="student-markdown">'
                              f'{html.escape(cell.source)}</pre></div>')
         elif cell.kind == "graded":
-            parts.append(f'<div class="cell graded"><div class="label">Graded cell (the instructor\'s '
-                         f'copy ran)</div><pre class="source">{_code(cell.source)}</pre>'
+            parts.append(f'<div class="cell graded"><div class="label">Graded cell, as the instructor '
+                         f'wrote it: the grader ran its checks on your function</div>'
+                         f'<pre class="source">{_code(cell.source)}</pre>'
                          f'{_exercise(cell.exercise)}</div>')
         elif cell.kind == "code":
             note = f'<div class="note"><b>{html.escape(cell.note)}</b></div>' if cell.note else ""

@@ -277,7 +277,7 @@ def _check(exercise: Exercise, session: sandbox.Session | None, captured: dict |
             "stopped: look for a loop that never ends." if stopped.reason == "timeout" else
             f"The notebook's process ended while {graded.function} was being checked (os._exit, "
             "a crash, or too much memory), so this exercise scores 0.")
-        return False
+        return session.alive  # stopped by its own time limit, the sandbox still answers
     exercise.report_html, exercise.report_text = report.to_html(), report.message
     if report.passed is True:
         exercise.earned = graded.points

@@ -48,7 +48,7 @@ NOBODY = 65534
 MESSAGE_LIMIT = 64 * 2**20  # bytes of one message from the sandbox
 TMP_BYTES = 64 * 2**20
 RLIMITS = {
-    resource.RLIMIT_AS: 8 * 2**30,  # TensorFlow reserves a lot of address space
+    resource.RLIMIT_AS: 4 * 2**30,  # enough to import TensorFlow and fit a small model
     resource.RLIMIT_FSIZE: 64 * 2**20,
     resource.RLIMIT_CPU: 600,
     resource.RLIMIT_CORE: 0,

@@ -227,6 +227,17 @@ class _Finder(ast.NodeVisitor):
                 root = _root(owner)
                 if root is not None and root.id in self.aliases:
                     self._add(node, f"changes {_dotted(owner)} with .{name}", None)
+        if name in ("run_line_magic", "run_cell_magic"):  # %time x = ..., %%capture: code in a string
+            for argument in node.args[1:]:
+                if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                    try:
+                        inner = ast.parse(argument.value)
+                    except SyntaxError:
+                        continue
+                    for child in ast.walk(inner):
+                        if hasattr(child, "lineno"):
+                            child.lineno = node.lineno
+                    self.visit(inner)
         if "patch" in name.lower() and node.args and isinstance(node.args[0], ast.Constant) and \
                 isinstance(node.args[0].value, str) and \
                 node.args[0].value.split(".")[0] in PROTECTED_MODULES + ("np",):
@@ -244,7 +255,10 @@ def find(cells: list[tuple[int, str]], graded_names: set[str]) -> list[Tampering
             tree = ast.parse(python)
         except SyntaxError:
             continue  # it fails when it runs, and that is reported there
-        finder = _Finder(index, python.splitlines(), graded_names, aliases)
+        lines = source.splitlines()  # quoted as the student wrote them, magics included
+        if len(lines) != len(python.splitlines()):
+            lines = python.splitlines()
+        finder = _Finder(index, lines, graded_names, aliases)
         finder.visit(tree)
         found.extend(finder.found)
     return found

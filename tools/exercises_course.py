@@ -132,13 +132,14 @@ def _notes(submission, graded) -> list[str]:
     if graded is None:
         return [submission.problem]
     notes = [submission.note] if submission.note else []
+    tampered: dict[str, list[str]] = {}  # what a line did -> the graded cells it costs
     for exercise in graded.exercises:
-        if exercise.earned < exercise.cell.points:
-            if exercise.why.startswith("tampered"):
-                notes.append(f"{exercise.cell.grade_id} scores 0 because a line "
-                             f"{exercise.why.split(': ', 1)[1]}")
-            else:
-                notes.append(f"{exercise.cell.grade_id} {exercise.why}: 0 of {exercise.cell.points:g}")
+        if exercise.why.startswith("tampered"):
+            tampered.setdefault(exercise.why.split(": ", 1)[1], []).append(exercise.cell.grade_id)
+        elif exercise.earned < exercise.cell.points:
+            notes.append(f"{exercise.cell.grade_id} {exercise.why}: 0 of {exercise.cell.points:g}")
+    for what, grade_ids in tampered.items():
+        notes.insert(0, f"{', '.join(grade_ids)} score{'s' * (len(grade_ids) == 1)} 0 because a line {what}")
     return notes + graded.notes
 
 
@@ -176,8 +177,8 @@ def _update_gradebook(path: Path, rows: list[dict], submissions_folder: Path) ->
     return missing
 
 
-def autograde(submissions: Path, course: Path, grades: Path, timeout: int | None = None,
-              jobs: int | None = None) -> int:
+def autograde(submissions: Path, course: Path, grades: Path, timeout: float | None = None,
+              jobs: int | None = None, call_timeout: float | None = None) -> int:
     """Grade every submission in ``submissions``, each in a sandbox; see the module docstring."""
     from grading import collect, feedback, grader, sandbox
 
@@ -213,7 +214,8 @@ def autograde(submissions: Path, course: Path, grades: Path, timeout: int | None
         scratch = scratch_root / folders[id(submission)]
         try:
             return submission, grader.grade(notebook, release, scratch,
-                                            cell_seconds=timeout or grader.CELL_SECONDS)
+                                            cell_seconds=timeout or grader.CELL_SECONDS,
+                                            call_seconds=call_timeout or grader.CALL_SECONDS)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -254,7 +256,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["assignment", "student-notebook", "autograde"])
     parser.add_argument("submissions", nargs="?", default="")
-    parser.add_argument("--timeout", type=int, help="seconds per cell of a submission (default 30)")
+    parser.add_argument("--timeout", type=float, help="seconds per cell of a submission (default 30)")
+    parser.add_argument("--call-timeout", type=float,
+                        help="seconds per call of a student's function by a checker (default 5)")
     parser.add_argument("--jobs", type=int, help="submissions graded at once (default: 2, or 1 on one core)")
     parser.add_argument("--course", type=Path, default=ROOT / "build" / "course")
     parser.add_argument("--grades", type=Path, default=ROOT / "build" / "grades.csv")
@@ -271,7 +275,8 @@ def main(argv=None) -> int:
         print("Give the folder of submissions: make autograde SUBMISSIONS=DIR "
               f"(DIR/<student_id>/{NOTEBOOK}).")
         return 2
-    return autograde(Path(args.submissions), course, args.grades, args.timeout, args.jobs)
+    return autograde(Path(args.submissions), course, args.grades, args.timeout, args.jobs,
+                     args.call_timeout)
 
 
 if __name__ == "__main__":
