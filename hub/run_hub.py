@@ -1,9 +1,11 @@
 """Start a local JupyterHub for trying a Softmax Lab class (`make hub`).
 
-Generates the shared password once (build/hub/password, owner-readable only),
-starts JupyterHub with hub/jupyterhub_config.py, waits until it answers, then
-prints how to log in and the one link students get. Ctrl+C stops the hub, its
-proxy and every student's server.
+Makes the students' repository first (build/student-repo, as `make student-repo`
+does: lessons, helpers, unsolved exercises, no solution), generates the shared
+password once (build/hub/password, owner-readable only), starts JupyterHub with
+hub/jupyterhub_config.py, waits until it answers, then prints how to log in and
+the one link students get, which pulls that repository. Ctrl+C stops the hub,
+its proxy and every student's server.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ sys.path.insert(0, str(HUB))
 from classroom import ROOT, git_pull_link  # noqa: E402
 
 STATE = Path(os.environ.get("SOFTMAX_HUB_STATE", ROOT / "build" / "hub"))
+STUDENT_REPO = ROOT / "build" / "student-repo"  # `make student-repo DIR=build/student-repo`
 PORT = int(os.environ.get("SOFTMAX_HUB_PORT", "8000"))
 START_SECONDS = 120  # a busy 2-core machine took 30 s
 
@@ -36,11 +39,12 @@ def shared_password() -> str:
     return path.read_text().strip()
 
 
-def current_branch() -> str:
-    run = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--abbrev-ref", "HEAD"],
+def student_repository() -> Path | None:
+    """Make (or update) build/student-repo, what students pull: no solution, no instructor/."""
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "student_repo.py"), str(STUDENT_REPO)],
                          capture_output=True, text=True)
-    branch = run.stdout.strip()
-    return branch if run.returncode == 0 and branch != "HEAD" else "main"
+    print(run.stdout.strip())
+    return STUDENT_REPO if run.returncode == 0 else None
 
 
 def wait_until_up(process: subprocess.Popen, url: str) -> bool:
@@ -59,6 +63,10 @@ def main() -> int:
     if not proxy.exists():
         print("configurable-http-proxy is missing: run `make hub` (it runs `npm ci` in hub/).")
         return 1
+    repository = student_repository()
+    if repository is None:
+        print("No link for students: their repository could not be made (see above).")
+        return 1
     password = shared_password()
     env = dict(os.environ, SOFTMAX_HUB_STATE=str(STATE), SOFTMAX_HUB_PORT=str(PORT))
     hub = subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"),
@@ -69,7 +77,7 @@ def main() -> int:
             print(f"JupyterHub did not answer at {base} within {START_SECONDS} s; its log is above.")
             hub.terminate()
             return 1
-        link = git_pull_link(base, f"file://{ROOT}", current_branch())
+        link = git_pull_link(base, f"file://{repository}", "main")
         print(f"""
 ============================================================================
  Softmax Lab's JupyterHub is running on this machine only: {base}/
@@ -79,9 +87,11 @@ def main() -> int:
  and the shared password:  {password}
  (kept in {STATE / 'password'}; delete that file for a new one)
 
- The link students get (nbgitpuller copies the suite into their home,
- then opens lesson 00; here it pulls from this repository's committed
- branch; a real class uses the GitHub link from the README):
+ The link students get (nbgitpuller copies the students' repository into
+ their home, then opens lesson 00). Here it pulls {repository}
+ (lessons, helpers, unsolved exercises: no solution, no instructor/),
+ made by `make student-repo`; a real class pushes that repository
+ somewhere the hub can reach and uses the link from the README:
    {link}
 
  Stop with Ctrl+C: the hub stops every student's server too.

@@ -3,8 +3,8 @@
 The hub is the shipped hub/jupyterhub_config.py with JupyterHub's DummyAuthenticator
 swapped in (hub/classroom.py), on 127.0.0.1. The tests run in file order on one hub:
 it starts, two students run lesson 01 through it, their files stay apart, one
-student gets the suite through the nbgitpuller link, and the hub stops leaving
-nothing behind.
+student gets the students' repository (make student-repo) through the nbgitpuller
+link, with no solution in it, and the hub stops leaving nothing behind.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "hub"))
 from classroom import PROXY, SUITE_FOLDER, TrialHub, run_notebook  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tools"))
+import student_repo  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not PROXY.exists(), reason="configurable-http-proxy is not installed: run `make test-hub` (npm ci in hub/)")
@@ -95,11 +98,13 @@ def test_students_files_are_kept_apart(hub):
     assert refused.value.code in (403, 404)
 
 
-def test_the_nbgitpuller_link_pulls_the_suite_into_a_fresh_home_and_00_opens(hub, tmp_path):
-    # A local git repository with the committed suite: no network.
-    origin = tmp_path / "softmax-lab.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
-    subprocess.run(["git", "-C", str(ROOT), "push", "-q", str(origin), "HEAD:refs/heads/main"], check=True)
+def test_the_nbgitpuller_link_pulls_the_students_repository_with_no_solution_and_00_opens(hub, tmp_path):
+    # The students' repository as `make student-repo` makes it, served from a local git URL: no network.
+    made = subprocess.run([sys.executable, str(ROOT / "tools" / "student_repo.py"), str(tmp_path / "students")],
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stdout + made.stderr
+    origin = tmp_path / "softmax-lab-students.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(tmp_path / "students"), str(origin)], check=True)
     student = "newcomer"
     hub.add_student(student, copy_suite=False)
     hub.start_server(student)
@@ -113,6 +118,14 @@ def test_the_nbgitpuller_link_pulls_the_suite_into_a_fresh_home_and_00_opens(hub
     with urllib.request.urlopen(request, timeout=120) as response:
         events = response.read().decode()
     assert '"phase": "finished"' in events, events[-2000:]
+
+    pulled = hub.home(student) / SUITE_FOLDER
+    assert not (pulled / "instructor").exists() and not (pulled / "tests").exists()
+    assert (pulled / "notebooks" / "07_exercises.ipynb").exists()
+    assert student_repo.leaks(pulled, student_repo.solution_lines()) == []
+    exercises = json.loads((pulled / "notebooks" / "07_exercises.ipynb").read_text())
+    assert not [c for c in exercises["cells"] if "worked-solution" in c["metadata"].get("tags", [])]
+    assert "### BEGIN SOLUTION" not in json.dumps(exercises)
 
     start_here = f"{SUITE_FOLDER}/notebooks/00_start_here.ipynb"
     assert (hub.home(student) / start_here).exists()
