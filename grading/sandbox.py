@@ -17,7 +17,7 @@ Run as another user, bubblewrap uses an unprivileged user namespace and the code
 runs as that user, seeing only the mounts above.
 
 Limits: CPU time, address space, file size and (as root) the number of
-processes, through setrlimit. If bubblewrap is missing or cannot create its
+processes, with util-linux's prlimit. If bubblewrap is missing or cannot create its
 namespaces, grading stops with one sentence (``sandbox_problem``): nothing is
 ever run without the sandbox.
 """
@@ -29,7 +29,6 @@ import collections
 import io
 import json
 import os
-import resource
 import selectors
 import shutil
 import signal
@@ -47,11 +46,11 @@ RUNNER = Path(__file__).resolve().parent / "sandbox_runner.py"
 NOBODY = 65534
 MESSAGE_LIMIT = 64 * 2**20  # bytes of one message from the sandbox
 TMP_BYTES = 64 * 2**20
-RLIMITS = {
-    resource.RLIMIT_AS: 4 * 2**30,  # enough to import TensorFlow and fit a small model
-    resource.RLIMIT_FSIZE: 64 * 2**20,
-    resource.RLIMIT_CPU: 600,
-    resource.RLIMIT_CORE: 0,
+RLIMITS = {  # prlimit's names
+    "as": 4 * 2**30,  # bytes of address space: enough to import TensorFlow and fit a small model
+    "fsize": 64 * 2**20,  # bytes of one file written
+    "cpu": 600,  # seconds
+    "core": 0,
 }
 PROCESSES = 512  # for user nobody, across all sandboxes running at once (root only)
 ETC_FILES = ("/etc/ld.so.cache", "/etc/fonts", "/etc/localtime", "/etc/alternatives")
@@ -126,11 +125,13 @@ def command(scratch: Path) -> list[str]:
     return argv
 
 
-def _limit_resources() -> None:  # runs in the child, before bwrap starts
-    for limit, value in RLIMITS.items():
-        resource.setrlimit(limit, (value, value))
+def limited(argv: list[str]) -> list[str]:
+    """``argv`` run under util-linux's prlimit: the limits hold for bwrap and the student's code.
+    (prlimit rather than preexec_fn, which is unsafe in a process with threads.)"""
+    limits = [f"--{name}={value}" for name, value in RLIMITS.items()]
     if os.geteuid() == 0:
-        resource.setrlimit(resource.RLIMIT_NPROC, (PROCESSES, PROCESSES))
+        limits.append(f"--nproc={PROCESSES}")
+    return ["prlimit", *limits, "--", *argv]
 
 
 def make_scratch(folder: Path) -> Path:
@@ -148,14 +149,14 @@ def sandbox_problem(scratch_parent: Path) -> str | None:
         return ("bubblewrap (bwrap) is not installed, and submissions are never graded without "
                 "isolation: install it with `sudo apt-get install bubblewrap` (make autograde does "
                 "this itself when run as root).")
-    if os.geteuid() == 0 and not Path("/usr/bin/setpriv").exists():
-        return "setpriv (util-linux) is missing, so the sandbox cannot drop root: install util-linux."
+    if shutil.which("prlimit") is None or (os.geteuid() == 0 and not Path("/usr/bin/setpriv").exists()):
+        return ("util-linux's prlimit or setpriv is missing, so the sandbox could not be limited: "
+                "install util-linux.")
     scratch = make_scratch(scratch_parent / "probe")
     probe = command(scratch)
     probe[-1:] = ["-c", "import numpy, IPython, lab_utils_checks; print('ok')"]
     try:
-        run = subprocess.run(probe, capture_output=True, text=True, timeout=120,
-                             preexec_fn=_limit_resources)
+        run = subprocess.run(limited(probe), capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
         return "a test sandbox did not start within 120 s, so nothing was graded."
     finally:
@@ -266,8 +267,8 @@ class Session:
     # ---------------------------------------------------------------- process
     def _start(self) -> None:
         self.process = subprocess.Popen(
-            command(self.scratch), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, preexec_fn=_limit_resources, start_new_session=True)
+            limited(command(self.scratch)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, start_new_session=True)
         threading.Thread(target=self._drain_stderr, daemon=True).start()
         self.selector = selectors.DefaultSelector()
         os.set_blocking(self.process.stdout.fileno(), False)

@@ -165,7 +165,11 @@ def _write_grades(grades: Path, rows: list[dict], release) -> None:
 
 def _update_gradebook(path: Path, rows: list[dict], submissions_folder: Path) -> list[str]:
     """Add this run's students to the gradebook; return lines naming those missing from it."""
-    known = json.loads(path.read_text()) if path.exists() else {}
+    try:
+        known = json.loads(path.read_text()) if path.exists() else {}
+    except ValueError:  # a damaged gradebook: this run starts a new one
+        known = {}
+    known = known if isinstance(known, dict) else {}
     present = {row["student_id"] for row in rows}
     missing = [f"{(entry.get('name') + ' (' + student_id + ')') if entry.get('name') else student_id}: "
                f"in the gradebook from an earlier run, but nothing of theirs in {submissions_folder} "
