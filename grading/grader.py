@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 import re
-import threading
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -37,9 +37,6 @@ CALL_SECONDS = 5  # one call of a student's function by a checker
 SUBMISSION_SECONDS = 600  # everything for one submission, restarts included
 RESTARTS = 4  # runs of one notebook after its process was stopped or ended
 
-# Checks run one at a time: the checkers record NumPy's warnings, which is
-# process-wide state.
-CHECK_LOCK = threading.Lock()
 
 
 # ------------------------------------------------------------------ the release
@@ -229,6 +226,9 @@ def stand_in(session: sandbox.Session, grade_id: str, captured: dict):
                     value = sandbox.decode_value(after)
                     if isinstance(value, np.ndarray) and value.shape == before.shape:
                         before[...] = value.astype(before.dtype, copy=False)
+            printed = reply.get("printed")
+            if isinstance(printed, str) and printed and sys.stdout is not sys.__stdout__:
+                sys.stdout.write(printed[:2000])  # a checker that shows what a call printed gets it
             for message in list(reply.get("warnings") or [])[:5]:
                 warnings.warn(str(message)[:200], RuntimeWarning, stacklevel=2)
             if reply.get("timed_out") is True:
@@ -268,8 +268,7 @@ def _check(exercise: Exercise, session: sandbox.Session | None, captured: dict |
     else:
         function = stand_in(session, graded.grade_id, captured)
     try:
-        with CHECK_LOCK:
-            report = run_checks(graded.checker, function)
+        report = run_checks(graded.checker, function)
     except _Stopped as stopped:
         exercise.why = "timed out" if stopped.reason == "timeout" else "process ended"
         exercise.sentence = (
@@ -282,7 +281,8 @@ def _check(exercise: Exercise, session: sandbox.Session | None, captured: dict |
     if report.passed is True:
         exercise.earned = graded.points
     else:
-        exercise.why = "not done yet" if report.mistake == "not_done" else "checks failed"
+        exercise.why = {"not_done": "not done yet", "timed_out": "timed out"}.get(report.mistake,
+                                                                                 "checks failed")
     return True
 
 
@@ -294,85 +294,117 @@ def _stopped_sentence(reason: str, cell_seconds: float) -> str:
             "was skipped and the rest of the notebook ran without it.")
 
 
+class Grading:
+    """One submission's grading in two steps.
+
+    ``prepare`` (any thread) plans the cells, finds tampering and runs the notebook in
+    its sandbox. ``finish`` (the main thread) runs the checks and returns the Result.
+    The checks belong in the main thread: lab_utils_checks may limit a call's time
+    with SIGALRM there, and they record NumPy's warnings, which is process-wide.
+    """
+
+    def __init__(self, notebook, release: Release, scratch: Path, cell_seconds: float = CELL_SECONDS,
+                 call_seconds: float = CALL_SECONDS):
+        self.release, self.scratch = release, scratch
+        self.cell_seconds, self.call_seconds = cell_seconds, call_seconds
+        self.run, self.feedback, self.notes = _plan(notebook, release)
+        self.exercises = [Exercise(cell) for cell in release.graded]
+        self.skipped: dict[int, str] = {}  # cell index -> "timeout" or "ended"
+        self.session: sandbox.Session | None = None
+        self.progress: sandbox.Progress | None = None
+        self.first_outputs: dict = {}
+        self.ready = False
+        self.started = time.monotonic()
+
+    def _tampered(self) -> dict:
+        """{grade_id: the first Tampering that could have changed that graded cell's verdict}."""
+        graded_at = {cell["grade_id"]: position for position, cell in enumerate(self.run)
+                     if cell["kind"] == "capture"}
+        student_code = [(cell["index"], cell["source"]) for cell in self.run if cell["kind"] == "code"]
+        position_of = {cell["index"]: position for position, cell in enumerate(self.run)}
+        found = tamper.find(student_code, self.release.names)
+        tampered = {}
+        for exercise in self.exercises:
+            for attempt in found:
+                if position_of[attempt.cell] < graded_at[exercise.cell.grade_id] and \
+                        attempt.name in (None, exercise.cell.checker, "points"):
+                    tampered[exercise.cell.grade_id] = attempt
+                    break
+        return tampered
+
+    def _start(self) -> bool:
+        """Run the notebook in a new sandbox, skipping cells that ended or outran earlier runs."""
+        if self.session is not None:
+            self.session.close()
+        for _ in range(RESTARTS + 1):
+            cells = [cell for cell in self.run if cell["index"] not in self.skipped]
+            self.session = sandbox.Session(cells, sandbox.make_scratch(self.scratch), self.cell_seconds,
+                                           self.call_seconds)
+            self.progress = self.session.run()
+            if self.progress.ready:
+                return True
+            if self.progress.stuck is None or time.monotonic() - self.started > SUBMISSION_SECONDS:
+                return False
+            self.skipped[self.progress.stuck] = self.progress.stuck_reason
+        return False
+
+    def prepare(self) -> "Grading":
+        self.tampered = self._tampered()
+        self.ready = self._start()
+        self.first_outputs = dict(self.progress.outputs) if self.progress else {}
+        return self
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+
+    def finish(self) -> Result:
+        try:
+            for exercise in self.exercises:
+                attempt = self.tampered.get(exercise.cell.grade_id)
+                if attempt is not None:
+                    exercise.why = f"tampered: {attempt.what}"
+                    exercise.sentence = (
+                        f"{exercise.cell.label} scores 0 because your line `{attempt.line[:80]}` "
+                        f"{attempt.what}, and graded checks must run unchanged.")
+                    continue
+                if not self.ready and not self._start():
+                    exercise.why = "not run"
+                    exercise.sentence = ("Your notebook could not be run to this exercise (its process "
+                                         "kept ending or running out of time), so this exercise scores 0.")
+                    continue
+                self.ready = _check(exercise, self.session,
+                                    self.progress.captured.get(exercise.cell.grade_id), self.call_seconds)
+        finally:
+            self.close()
+        return self._result()
+
+    def _result(self) -> Result:
+        outputs = {**self.first_outputs, **(self.progress.outputs if self.progress else {})}
+        by_grade_id = {exercise.cell.grade_id: exercise for exercise in self.exercises}
+        notes, raised = list(self.notes), []
+        for index, cell in enumerate(self.feedback):
+            if cell.kind == "graded":
+                cell.exercise = by_grade_id[cell.grade_id]
+            elif index in self.skipped:
+                cell.note = _stopped_sentence(self.skipped[index], self.cell_seconds)
+                notes.append(f"a cell of theirs ran longer than {self.cell_seconds:g} s and was stopped"
+                             if self.skipped[index] == "timeout"
+                             else "a cell of theirs ended the notebook's process and was skipped")
+            elif index in outputs:
+                cell.outputs = outputs[index]["outputs"]
+                if outputs[index]["timed_out"]:
+                    cell.note = _stopped_sentence("timeout", self.cell_seconds)
+                    cell.outputs = [o for o in cell.outputs if o.get("output_type") != "error"]
+                    notes.append(f"a cell of theirs ran longer than {self.cell_seconds:g} s and was stopped")
+                else:
+                    raised += [str(o.get("ename", "an error"))[:40] for o in cell.outputs
+                               if o.get("output_type") == "error" and o.get("ename") != "NotImplementedError"]
+        notes += [f"a cell of theirs raised {name}, graded cells still ran" for name in dict.fromkeys(raised)]
+        return Result(self.exercises, self.feedback, list(dict.fromkeys(notes)))
+
+
 def grade(notebook, release: Release, scratch: Path, cell_seconds: float = CELL_SECONDS,
           call_seconds: float = CALL_SECONDS) -> Result:
     """Grade one notebook (already parsed) against the release, in a sandbox under ``scratch``."""
-    started = time.monotonic()
-    run, feedback, notes = _plan(notebook, release)
-    exercises = [Exercise(cell) for cell in release.graded]
-    graded_at = {cell["grade_id"]: position for position, cell in enumerate(run)
-                 if cell["kind"] == "capture"}
-
-    # Lines that try to change a verdict: the exercises they could touch score 0.
-    student_code = [(cell["index"], cell["source"]) for cell in run if cell["kind"] == "code"]
-    found = tamper.find(student_code, release.names)
-    position_of = {cell["index"]: position for position, cell in enumerate(run)}
-    tampered = {}
-    for exercise in exercises:
-        for attempt in found:
-            if position_of[attempt.cell] < graded_at[exercise.cell.grade_id] and \
-                    attempt.name in (None, exercise.cell.checker, "points"):
-                tampered[exercise.cell.grade_id] = attempt
-                break
-
-    skipped: dict[int, str] = {}
-    session, progress = None, None
-
-    def start():
-        nonlocal session, progress
-        if session is not None:
-            session.close()
-        for _ in range(RESTARTS + 1):
-            cells = [cell for cell in run if cell["index"] not in skipped]
-            session = sandbox.Session(cells, sandbox.make_scratch(scratch), cell_seconds, call_seconds)
-            progress = session.run()
-            if progress.ready:
-                return True
-            if progress.stuck is None or time.monotonic() - started > SUBMISSION_SECONDS:
-                return False
-            skipped[progress.stuck] = progress.stuck_reason
-        return False
-
-    ready = start()
-    first_outputs = dict(progress.outputs) if progress else {}
-    for exercise in exercises:
-        attempt = tampered.get(exercise.cell.grade_id)
-        if attempt is not None:
-            exercise.why = f"tampered: {attempt.what}"
-            exercise.sentence = (
-                f"{exercise.cell.label} scores 0 because your line `{attempt.line[:80]}` "
-                f"{attempt.what}, and graded checks must run unchanged.")
-            continue
-        if not ready and not start():
-            exercise.why = "not run"
-            exercise.sentence = ("Your notebook could not be run to this exercise (its process kept "
-                                 "ending or running out of time), so this exercise scores 0.")
-            continue
-        ready = _check(exercise, session, progress.captured.get(exercise.cell.grade_id), call_seconds)
-        if not ready:
-            session.close()
-    if session is not None:
-        session.close()
-
-    outputs = {**first_outputs, **(progress.outputs if progress else {})}
-    by_grade_id = {exercise.cell.grade_id: exercise for exercise in exercises}
-    raised = []
-    for index, cell in enumerate(feedback):
-        if cell.kind == "graded":
-            cell.exercise = by_grade_id[cell.grade_id]
-        elif index in skipped:
-            cell.note = _stopped_sentence(skipped[index], cell_seconds)
-            notes.append("a cell of theirs ran longer than "
-                         f"{cell_seconds:g} s and was stopped" if skipped[index] == "timeout"
-                         else "a cell of theirs ended the notebook's process and was skipped")
-        elif index in outputs:
-            cell.outputs = outputs[index]["outputs"]
-            if outputs[index]["timed_out"]:
-                cell.note = _stopped_sentence("timeout", cell_seconds)
-                cell.outputs = [o for o in cell.outputs if o.get("output_type") != "error"]
-                notes.append(f"a cell of theirs ran longer than {cell_seconds:g} s and was stopped")
-            else:
-                raised += [str(o.get("ename", "an error"))[:40] for o in cell.outputs
-                           if o.get("output_type") == "error" and o.get("ename") != "NotImplementedError"]
-    notes += [f"a cell of theirs raised {name}, graded cells still ran" for name in dict.fromkeys(raised)]
-    return Result(exercises, feedback, list(dict.fromkeys(notes)))
+    return Grading(notebook, release, scratch, cell_seconds, call_seconds).prepare().finish()

@@ -235,6 +235,9 @@ def call(captured: dict, request: dict, seconds: float) -> dict:
     function = captured.get(request.get("grade_id"))
     arguments = [decode(a) for a in request["args"]]
     recorded = []
+    printed = CappedText()
+    saved = sys.stdout
+    sys.stdout = printed
     signal.signal(signal.SIGALRM, _alarm)
     try:
         with warnings.catch_warnings(record=True) as recorded, np.errstate(
@@ -251,6 +254,9 @@ def call(captured: dict, request: dict, seconds: float) -> dict:
     except BaseException as error:  # noqa: BLE001 - the student's error is the reply
         reply.update(ok=False, error={"type": type(error).__name__[:60], "kind": _kind(error),
                                       "message": str(error)[:1000]})
+    finally:
+        sys.stdout = saved
+    reply["printed"] = printed.value()[:2000]
     reply["warnings"] = list(dict.fromkeys(
         str(w.message)[:200] for w in recorded if issubclass(w.category, RuntimeWarning)))[:5]
     reply["args_after"] = [encode(a) if isinstance(a, np.ndarray) else None for a in arguments]

@@ -148,7 +148,7 @@ def graded_class(tmp_path_factory):
     grades = work / "grades.csv"
     result = subprocess.run(
         [sys.executable, str(TOOL), "autograde", str(submissions), "--course", str(course),
-         "--grades", str(grades), "--timeout", "3", "--call-timeout", "2"],
+         "--grades", str(grades), "--timeout", "8", "--call-timeout", "2"],
         capture_output=True, text=True, cwd=ROOT)
     listener.close()
     with open(grades, newline="", encoding="utf-8") as handle:
@@ -205,7 +205,7 @@ def test_grades_csv_reads_back_names_with_commas_quotes_and_accents(graded_class
     ("103", 0.0, "ex1_checks not done yet: 0 of 2"),
     ("302", 10.0, "a cell of theirs raised RuntimeError, graded cells still ran"),
     ("303", 8.0, "ex1_checks timed out: 0 of 2"),
-    ("304", 10.0, "a cell of theirs ran longer than 3 s and was stopped"),
+    ("304", 10.0, "a cell of theirs ran longer than 8 s and was stopped"),
     ("305", 10.0, "ex3_checks was deleted and put back"),
     ("306", 0.0, "0 points: 07_exercises.ipynb is not a valid notebook"),
     ("307", 0.0, "0 points: no notebook was handed in, only answers.pdf"),
@@ -338,7 +338,7 @@ def test_feedback_shows_the_hint_and_one_plain_sentence_for_a_stopped_cell(grade
     course = graded_class[2]
     assert "np.sum(e) without an axis adds up the whole batch" in html.unescape(feedback(course, "102"))
     stopped = html.unescape(feedback(course, "304"))
-    assert "This cell ran longer than 3 s, so it was stopped: look for a loop that never ends." in stopped
+    assert "This cell ran longer than 8 s, so it was stopped: look for a loop that never ends." in stopped
     assert "Traceback" not in stopped and "KeyboardInterrupt" not in stopped and "CellTimeout" not in stopped
     looping = html.unescape(feedback(course, "303"))
     assert "my_softmax ran longer than 2 s on one of the checks, so it was stopped" in looping

@@ -31,6 +31,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -138,9 +139,9 @@ def _notes(submission, graded) -> list[str]:
             tampered.setdefault(exercise.why.split(": ", 1)[1], []).append(exercise.cell.grade_id)
         elif exercise.earned < exercise.cell.points:
             notes.append(f"{exercise.cell.grade_id} {exercise.why}: 0 of {exercise.cell.points:g}")
-    for what, grade_ids in tampered.items():
-        notes.insert(0, f"{', '.join(grade_ids)} score{'s' * (len(grade_ids) == 1)} 0 because a line {what}")
-    return notes + graded.notes
+    tampering = [f"{', '.join(grade_ids)} score{'s' * (len(grade_ids) == 1)} 0 because a line {what}"
+                 for what, grade_ids in tampered.items()]
+    return tampering + notes + graded.notes
 
 
 def _line(submission, graded, release) -> str:
@@ -209,23 +210,45 @@ def autograde(submissions: Path, course: Path, grades: Path, timeout: float | No
     print(f"Grading {len(handed_in)} submissions in {submissions}, each in its own sandbox "
           f"({jobs} at a time) ...", flush=True)
 
-    def grade_one(submission):
+    # Up to `jobs` sandboxes run notebooks at once (threads); the checks then run here,
+    # in the main thread, one submission after the other, in order.
+    slots = threading.Semaphore(jobs)
+
+    def prepare(submission):
         notebook, why = (None, submission.problem) if submission.notebook is None \
             else _read_notebook(submission.notebook)
         if notebook is None:
             submission.problem = why
-            return submission, None
-        scratch = scratch_root / folders[id(submission)]
+            return None
+        slots.acquire()
+        grading = grader.Grading(notebook, release, scratch_root / folders[id(submission)],
+                                 cell_seconds=timeout or grader.CELL_SECONDS,
+                                 call_seconds=call_timeout or grader.CALL_SECONDS)
         try:
-            return submission, grader.grade(notebook, release, scratch,
-                                            cell_seconds=timeout or grader.CELL_SECONDS,
-                                            call_seconds=call_timeout or grader.CALL_SECONDS)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            return grading.prepare()
+        except BaseException:
+            grading.close()
+            slots.release()
+            raise
 
     started = time.monotonic()
+    results = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(grade_one, handed_in))
+        for submission, prepared in zip(handed_in, [pool.submit(prepare, s) for s in handed_in]):
+            try:
+                grading = prepared.result()
+                if grading is None:
+                    results.append((submission, None))
+                    continue
+                try:
+                    results.append((submission, grading.finish()))
+                finally:
+                    slots.release()
+                    shutil.rmtree(scratch_root / folders[id(submission)], ignore_errors=True)
+            except Exception as error:  # noqa: BLE001 - a grader bug costs this submission only
+                submission.problem = (f"the grader failed on it ({type(error).__name__}: "
+                                      f"{str(error)[:120]}); please report this")
+                results.append((submission, None))
     rows, lines = [], []
     for submission, graded in results:
         page = feedback_root / folders[id(submission)] / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
