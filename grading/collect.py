@@ -42,6 +42,7 @@ class Submission:
     layout: str = "folder"  # "moodle", "canvas" or "folder"
     files: list[Path] = field(default_factory=list)  # every file handed in
     notebook: Path | None = None  # the one graded
+    notebook_name: str = ""  # its name as the student gave it (without a platform's prefix)
     problem: str = ""  # why nothing can be graded, as a sentence fragment
     note: str = ""  # which of several notebooks was graded
 
@@ -81,6 +82,7 @@ def _choose(submission: Submission, notebook_name: str, display_name=lambda p: p
         return path.stat().st_mtime, _copy_number(Path(display_name(path)).stem)[1]
 
     submission.notebook = max(candidates, key=newest)
+    submission.notebook_name = display_name(submission.notebook)
     if len(notebooks) > 1:
         submission.note = (f"{len(notebooks)} notebooks handed in: graded "
                            f"{display_name(submission.notebook)}, the newest named like the exercise"

@@ -142,11 +142,16 @@ def _outputs(outputs: list) -> str:
     return "".join(parts)
 
 
+def _sentence(text: str) -> str:
+    """A verdict sentence as HTML: escaped, with its `quoted code` as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
 def _exercise(exercise: Exercise) -> str:
     graded = exercise.cell
     earned = f"{exercise.earned:g} of {graded.points:g} points"
     if exercise.sentence:
-        body = f'<div class="verdict failed"><b>{html.escape(exercise.sentence)}</b></div>'
+        body = f'<div class="verdict failed"><b>{_sentence(exercise.sentence)}</b></div>'
     else:
         body = exercise.report_html  # built by lab_utils_checks from escaped text
     return f'{body}<p class="points"><b>{earned}</b></p>'
@@ -158,7 +163,7 @@ def _summary_rows(result: Result) -> str:
         what = exercise.sentence or (exercise.report_text.splitlines() or [""])[0]
         rows.append(f"<tr><td>{html.escape(exercise.cell.label)}</td>"
                     f"<td>{exercise.earned:g} of {exercise.cell.points:g}</td>"
-                    f"<td>{html.escape(what)}</td></tr>")
+                    f"<td>{_sentence(what)}</td></tr>")
     return "".join(rows)
 
 

@@ -101,19 +101,19 @@ def write_student_notebook(release: Path) -> None:
 NOTEBOOK_BYTES = 20 * 2**20  # a notebook larger than this is not graded
 
 
-def _read_notebook(path: Path):
-    """(notebook, None), or (None, a sentence fragment saying why it cannot be graded)."""
+def _read_notebook(path: Path, name: str):
+    """(notebook, None), or (None, a sentence fragment saying why ``name`` cannot be graded)."""
     if path.stat().st_size > NOTEBOOK_BYTES:
-        return None, f"{path.name} is larger than {NOTEBOOK_BYTES >> 20} MB"
+        return None, f"{name} is larger than {NOTEBOOK_BYTES >> 20} MB"
     try:
         notebook = nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
         if not isinstance(notebook.get("cells"), list):
             raise ValueError("it has no list of cells")
     except UnicodeDecodeError:
-        return None, f"{path.name} is not a notebook (it is not text)"
+        return None, f"{name} is not a notebook (it is not text)"
     except Exception as error:  # noqa: BLE001 - JSON or notebook-format error: one line, score 0
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        return None, f"{path.name} is not a valid notebook ({first_line.split(':')[0][:80]})"
+        return None, f"{name} is not a valid notebook ({first_line.split(':')[0][:80]})"
     return notebook, None
 
 
@@ -216,7 +216,7 @@ def autograde(submissions: Path, course: Path, grades: Path, timeout: float | No
 
     def prepare(submission):
         notebook, why = (None, submission.problem) if submission.notebook is None \
-            else _read_notebook(submission.notebook)
+            else _read_notebook(submission.notebook, submission.notebook_name)
         if notebook is None:
             submission.problem = why
             return None
