@@ -42,6 +42,7 @@ sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), write_through=Tru
 TEXT_LIMIT = 20_000  # characters kept of each stream of one cell
 IMAGE_LIMIT = 1_000_000  # bytes of one PNG kept
 OUTPUTS_LIMIT = 20  # rich outputs kept per cell
+NOTEBOOK_OUTPUT_LIMIT = 20_000_000  # characters of output kept for the whole notebook
 ARRAY_LIMIT = 1_000_000  # elements in one returned array
 
 
@@ -271,10 +272,21 @@ def describe(value) -> dict:
             "qualname": qualname[:60] if isinstance(qualname, str) else ""}
 
 
+def _within_budget(result: dict, budget: list) -> dict:
+    """The cell's outputs, or one line saying they were not kept once the notebook's are too many."""
+    size = len(json.dumps(result["outputs"]))
+    budget[0] -= size
+    if budget[0] < 0:
+        result["outputs"] = [{"output_type": "stream", "name": "stdout",
+                              "text": "[this cell's output was not kept: the notebook printed too much]"}]
+    return result
+
+
 def main() -> None:
     job = receive()
     shell = _shell()
     captured = {}
+    budget = [NOTEBOOK_OUTPUT_LIMIT]
     for cell in job["cells"]:
         send({"event": "start", "index": cell["index"]})
         if cell["kind"] == "capture":
@@ -286,7 +298,7 @@ def main() -> None:
             else:
                 send({"event": "captured", "grade_id": cell["grade_id"], "missing": True})
             continue
-        result = run_cell(shell, cell["source"], job["cell_seconds"])
+        result = _within_budget(run_cell(shell, cell["source"], job["cell_seconds"]), budget)
         send({"event": "done", "index": cell["index"], **result})
     send({"event": "ready"})
     while (request := receive()) is not None:
