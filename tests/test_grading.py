@@ -94,10 +94,17 @@ class Listener:
 
 
 @pytest.fixture(scope="module")
-def graded_class(tmp_path_factory):
+def course(tmp_path_factory):
+    """A course folder with nbgrader's release, made once (make assignment)."""
+    folder = tmp_path_factory.mktemp("course")
+    exercises_course.assignment(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory, course):
     work = tmp_path_factory.mktemp("class")
-    course = work / "course"
-    release = exercises_course.assignment(course)
+    release = course / "release" / "exercises" / "07_exercises.ipynb"
     submissions = work / "download"
     submissions.mkdir()
     unsolved = nbformat.read(release, as_version=4)
@@ -297,27 +304,30 @@ def test_a_submission_cannot_read_write_or_connect_outside_its_sandbox(graded_cl
     assert score(rows, "400") == (10.0, 10.0) and score(rows, "101") == (10.0, 10.0)
 
 
-def test_without_a_sandbox_nothing_is_graded_and_one_sentence_says_why(tmp_path):
+def test_without_bwrap_nothing_is_graded_and_one_sentence_says_why(tmp_path):
     (tmp_path / "download" / "someone").mkdir(parents=True)
+    run = subprocess.run(
+        [sys.executable, str(TOOL), "autograde", str(tmp_path / "download"),
+         "--course", str(tmp_path / "course"), "--grades", str(tmp_path / "grades.csv")],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PATH": "/nonexistent"})
+    assert run.returncode == 1
+    assert run.stdout.strip().splitlines() == [
+        "Nothing was graded: bubblewrap (bwrap) is not installed, and submissions are never graded "
+        "without isolation: install it with `sudo apt-get install bubblewrap` (make autograde does "
+        "this itself when run as root)."]
+    assert not (tmp_path / "grades.csv").exists() and not (tmp_path / "course" / "feedback").exists()
+
+
+def test_a_bwrap_that_cannot_make_namespaces_is_named_instead_of_grading_unsandboxed(tmp_path, monkeypatch):
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
     (fake / "bwrap").chmod(0o755)
-    runs = {}
-    for case, path in (("missing", "/nonexistent"), ("namespaces off", f"{fake}:/usr/bin:/bin")):
-        runs[case] = subprocess.run(
-            [sys.executable, str(TOOL), "autograde", str(tmp_path / "download"),
-             "--course", str(tmp_path / "course"), "--grades", str(tmp_path / "grades.csv")],
-            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PATH": path})
-    assert runs["missing"].returncode == 1
-    assert runs["missing"].stdout.strip().splitlines() == [
-        "Nothing was graded: bubblewrap (bwrap) is not installed, and submissions are never graded "
-        "without isolation: install it with `sudo apt-get install bubblewrap` (make autograde does "
-        "this itself when run as root)."]
-    assert runs["namespaces off"].returncode == 1
-    assert "Nothing was graded: bubblewrap could not start a sandbox here (bwrap: No permissions to " \
-           "create new namespace)" in runs["namespaces off"].stdout
-    assert not (tmp_path / "grades.csv").exists()
+    monkeypatch.setenv("PATH", f"{fake}:/usr/bin:/bin")
+    problem = sandbox.sandbox_problem(tmp_path)
+    assert problem.startswith("bubblewrap could not start a sandbox here (bwrap: No permissions to create "
+                              "new namespace), and submissions are never graded without isolation: allow "
+                              "user namespaces")
 
 
 # ------------------------------------------------------------------ feedback pages
@@ -364,17 +374,16 @@ def test_feedback_equations_are_drawn_as_svg(graded_class):
 # ------------------------------------------------------------------ the student notebook
 
 
-def test_the_student_notebook_is_the_release_plus_the_folded_solutions(tmp_path):
-    release = exercises_course.assignment(tmp_path / "course")
-    expected = exercises_course.student_cells(release)
+def test_the_student_notebook_is_the_release_plus_the_folded_solutions(course):
+    expected = exercises_course.student_cells(course / "release" / "exercises" / "07_exercises.ipynb")
     committed = [c for c in nbformat.read(STUDENT, as_version=4).cells
                  if not c.metadata.get("softmax_lab", {}).get("generated")]
     assert [(c.cell_type, c.source) for c in committed] == [(c.cell_type, c.source) for c in expected]
     assert [c.metadata.get("nbgrader") for c in committed] == [c.metadata.get("nbgrader") for c in expected]
 
 
-def test_the_synthetic_class_cycles_through_every_kind(tmp_path):
-    release = exercises_course.assignment(tmp_path / "course")
+def test_the_synthetic_class_cycles_through_every_kind(tmp_path, course):
+    release = course / "release" / "exercises" / "07_exercises.ipynb"
     kinds = [kind for _, kind in synthetic_class.write_class(tmp_path / "class", 20, "canvas", release)]
     assert set(kinds) == {kind for kind, _ in synthetic_class.kinds(release)}
     assert len(list((tmp_path / "class").iterdir())) == 20
