@@ -10,7 +10,8 @@ shows into build/site-src/, as students receive it:
   shows its exercises with their placeholders and no answer), and each
   explorer replaced by the picture saved with it and its alt text (the
   sliders need a kernel, so a static page shows the saved state);
-- the guides (docs/*.md and CONTRIBUTING.md) and the home page (site/index.md).
+- the guides (docs/*.md and CONTRIBUTING.md) and the home page (site/index.md),
+  which shows the README's table of lessons.
 
 Then Sphinx with MyST-NB (site/conf.py) writes build/site/, with MathJax
 copied in from site/node_modules/ (npm, site/package-lock.json). Warnings are
@@ -153,6 +154,7 @@ def stage() -> list[Path]:
         if path.is_file() and path.suffix in {".md", ".png", ".svg", ".jpg"}:
             wanted[SOURCE / "docs" / path.name] = path.read_bytes()
     wanted[SOURCE / "CONTRIBUTING.md"] = (ROOT / "CONTRIBUTING.md").read_bytes()
+    wanted[SOURCE / "README.md"] = (ROOT / "README.md").read_bytes()  # its lessons table, on the home page
     wanted[SOURCE / "index.md"] = (SITE / "index.md").read_bytes()
     for path, content in wanted.items():
         write_if_changed(path, content)

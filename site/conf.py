@@ -63,5 +63,6 @@ html_theme_options = {
     "navbar_persistent": [],
 }
 
-exclude_patterns = ["**.ipynb_checkpoints"]
+# README.md is there for its table of lessons, which index.md includes.
+exclude_patterns = ["**.ipynb_checkpoints", "README.md"]
 suppress_warnings = []
