@@ -50,6 +50,7 @@ templates_path = ["_templates"]
 html_copy_source = False
 html_show_sourcelink = False
 html_last_updated_fmt = None
+html_show_copyright = False  # the footer says "By the Softmax Lab authors" once
 # Search works from file://, but a summary under each result would fetch() the
 # page, which a browser refuses for file:// ("Failed to fetch"): titles only.
 html_show_search_summary = False
