@@ -129,8 +129,9 @@ def test_student_version_shows_an_explorer_as_its_saved_picture_without_widget_s
 @pytest.mark.parametrize("picture", ["", '<img src="data:image/png;base64,AAAA"/>'])
 def test_an_explorer_without_a_saved_picture_with_alt_text_stops_the_build(picture):
     notebook = lesson(widget_output(picture))
-    with pytest.raises(build_site.SiteError, match="01_x.ipynb: an explorer output has no saved picture"):
+    with pytest.raises(build_site.SiteError, match="01_x.ipynb: an explorer output has no saved picture") as error:
         build_site.student_version(notebook, {"01_x.ipynb": notebook}, "01_x.ipynb")
+    assert "make execute NB=notebooks/01_x.ipynb" in str(error.value)
 
 
 def test_jupyterlab_anchors_become_the_sites_and_a_missing_one_stops_the_build():
