@@ -12,6 +12,8 @@ The site is built (or brought up to date) the way `make site` builds it.
 
 from __future__ import annotations
 
+import html
+import re
 import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -32,10 +34,11 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 @pytest.fixture(scope="module")
 def site() -> Path:
+    """build/site/, built from the current notebooks and guides."""
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `make site` (npm ci from site/package-lock.json).")
     try:
-        return site_build.build(quiet=True)
+        return site_build.build(quiet=True).parent
     except site_build.SiteError as error:
         pytest.fail(str(error))
 
@@ -64,10 +67,9 @@ def offline(browser):
     context.close()
 
 
-def pages(index: Path) -> list[Path]:
+def pages(site: Path) -> list[Path]:
     """Every page of the site (_static/ holds the theme's and MathJax's files)."""
-    return sorted(path for path in index.parent.rglob("*.html")
-                  if path.relative_to(index.parent).parts[0] != "_static")
+    return sorted(path for path in site.rglob("*.html") if path.relative_to(site).parts[0] != "_static")
 
 
 def check_page(page) -> dict:
@@ -140,7 +142,7 @@ def test_every_page_offline_draws_its_figures_and_math_and_passes_axe(site, offl
         offline.goto(path.as_uri())
         seen = check_page(offline)
         formulas += seen["formulas"]
-        name = path.relative_to(site.parent).as_posix()
+        name = path.relative_to(site).as_posix()
         problems = []
         if seen["brokenPictures"]:
             problems.append(f"pictures not drawn: {seen['brokenPictures']}")
@@ -165,27 +167,41 @@ def test_every_page_offline_draws_its_figures_and_math_and_passes_axe(site, offl
             problems += dark_theme_contrast(offline)
         report[name] = problems
     failures = {name: problems for name, problems in report.items() if problems}
-    assert len(report) >= 8 + 5, f"only {len(report)} pages in {site.parent}"
+    assert len(report) >= 8 + 5, f"only {len(report)} pages in {site}"
     assert formulas > 100, f"only {formulas} formulas on the whole site"
     assert not failures, failures
     assert offline.blocked == [], f"the site asked the network for {offline.blocked[:5]}"
     assert offline.errors == [], offline.errors
 
 
+def saved_explorer_pictures(notebook: Path) -> list[str]:
+    """The alt text of the picture stored with each explorer (widget output) of a lesson."""
+    lesson = site_build.read_notebook(notebook)
+    return [html.unescape(re.search(r'<img\b[^>]*\balt="([^"]+)"', output["data"]["text/html"]).group(1))
+            for cell in lesson["cells"] for output in cell.get("outputs", [])
+            if site_build.WIDGET_VIEW in output.get("data", {})]
+
+
 def test_explorers_show_their_saved_pictures_with_alt_text(site, offline):
-    offline.goto((site.parent / "notebooks" / "01_softmax_function.html").as_uri())
-    check_page(offline)
-    explorers = offline.evaluate("""() => [...document.querySelectorAll('.softmax-live-note')].map(note => {
-      const img = note.parentElement.querySelector('img');
-      return {alt: img && img.alt, width: img ? img.naturalWidth : 0};
-    })""")
-    assert len(explorers) == 3, explorers
-    assert all(e["width"] > 0 and e["alt"].startswith("Two bar charts") for e in explorers), explorers
+    lessons = {notebook: saved_explorer_pictures(notebook)
+               for notebook in sorted(site_build.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))}
+    assert sum(len(alts) for alts in lessons.values()) >= 4, lessons
+    for notebook, expected in lessons.items():
+        if not expected:
+            continue
+        offline.goto((site / "notebooks" / f"{notebook.stem}.html").as_uri())
+        check_page(offline)
+        shown = offline.evaluate("""() => [...document.querySelectorAll('.softmax-live-note')].map(note => {
+          const img = note.parentElement.querySelector('img');
+          return {alt: img && img.alt, width: img ? img.naturalWidth : 0};
+        })""")
+        assert [picture["alt"] for picture in shown] == expected, notebook.name
+        assert all(picture["width"] > 0 for picture in shown), notebook.name
     assert offline.blocked == []
 
 
 def test_search_finds_a_lesson_and_opens_it(site, offline):
-    offline.goto(site.as_uri())
+    offline.goto((site / "index.html").as_uri())
     offline.locator(".bd-sidebar-primary").get_by_role("button", name="Search").click()
     offline.get_by_role("searchbox").fill("from_logits")
     offline.keyboard.press("Enter")
@@ -202,8 +218,8 @@ def test_search_finds_a_lesson_and_opens_it(site, offline):
 
 
 def test_next_links_walk_from_the_home_page_through_every_lesson(site, offline):
-    lessons = sorted(path.stem for path in (site.parent / "notebooks").glob("*.html"))
-    offline.goto(site.as_uri())
+    lessons = sorted(path.stem for path in (site / "notebooks").glob("*.html"))
+    offline.goto((site / "index.html").as_uri())
     visited = []
     for _ in range(len(lessons)):
         offline.locator("a.right-next").click()
