@@ -114,7 +114,7 @@ def axe_violations(page, within: str | None = None, only=("tag", WCAG_21_AA)) ->
     page.add_script_tag(path=str(AXE))
     return page.evaluate("""async ([within, type, values]) => {
       const context = within ? {include: [[within]]} : document;
-      const result = await axe.run(context, {runOnly: {type, values}});
+      const result = await axe.run(context, {runOnly: {type, values}, resultTypes: ['violations']});
       return result.violations.map(v => ({
         rule: v.id, impact: v.impact, help: v.help,
         nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5),
