@@ -1,7 +1,7 @@
 """The lessons' website (`make site`, site/build_site.py): what it shows and that its links hold.
 
-The module builds the site (or brings it up to date: a few seconds when
-nothing changed) the way `make site` does, then reads build/site/ as files:
+The module builds the site the way `make site` does (about 5 CPU-seconds),
+then reads build/site/ as files:
 every internal link and anchor resolves, every lesson is a page with its
 pictures and its hub link, and no worked solution is anywhere in it. The
 browser test (tests/e2e/test_site_e2e.py) opens the same pages in Chromium.
@@ -155,6 +155,15 @@ def test_the_hub_link_pulls_the_repository_and_opens_the_lesson():
         "targetpath": ["softmax-lab"], "urlpath": ["lab/tree/softmax-lab/notebooks/01_softmax_function.ipynb"]}
     with pytest.raises(Exception, match="softmax_hub in site/conf.py has no branch"):
         softmax_site.nbgitpuller_link({**hub, "branch": ""}, "notebooks/01_softmax_function.ipynb")
+
+
+def test_a_guides_link_to_a_repository_file_that_is_no_page_points_into_the_repository():
+    assert softmax_site.repository_file("docs/hub", "../Makefile") == "Makefile"
+    assert softmax_site.repository_file("docs/hub", "../hub/run_hub.py#L3") == "hub/run_hub.py"
+    assert softmax_site.repository_file("CONTRIBUTING", "tools/slides.py") == "tools/slides.py"
+    assert softmax_site.repository_file("docs/hub", "../hub") == "hub"
+    for target in ("../nope.py", "../../etc/passwd", "https://example.org/x.py", "#top", ".."):
+        assert softmax_site.repository_file("docs/hub", target) is None, target
 
 
 # ---------------------------------------------------------------- the built site

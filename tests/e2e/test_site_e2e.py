@@ -7,7 +7,7 @@ finds no WCAG 2.1 A or AA violation; on lesson pages, none of contrast in the
 theme's dark colours either. Then a reader searches, and walks from
 the home page through every lesson with the theme's "Next" links.
 
-The site is built (or brought up to date) the way `make site` builds it.
+The site is built the way `make site` builds it (about 5 CPU-seconds).
 """
 
 from __future__ import annotations
