@@ -125,11 +125,12 @@ def axe_violations(page, within: str | None = None, only=("tag", WCAG_21_AA)) ->
 
 def dark_theme_contrast(page) -> list[str]:
     """A reader whose system is set to dark gets the theme's dark colours, and HTML outputs on
-    a light grey: what a lesson writes there must stay readable (axe's color-contrast rule)."""
+    a light grey: what a lesson writes there must stay readable (axe's color-contrast rule on
+    the cells' outputs; the prose and code around them are the theme's colours)."""
     page.emulate_media(color_scheme="dark")
     try:
         page.wait_for_function("document.documentElement.dataset.theme === 'dark'")
-        violations = axe_violations(page, within="article", only=("rule", ["color-contrast"]))
+        violations = axe_violations(page, within=".cell_output", only=("rule", ["color-contrast"]))
     finally:
         page.emulate_media(color_scheme="light")
     return [f"axe, dark theme: {violations}"] if violations else []
