@@ -223,8 +223,8 @@ def test_next_links_walk_from_the_home_page_through_every_lesson(site, offline):
     offline.goto((site / "index.html").as_uri())
     visited = []
     for _ in range(len(lessons)):
-        offline.locator("a.right-next").click()
-        offline.wait_for_load_state("load")
+        with offline.expect_navigation(wait_until="load"):
+            offline.locator("a.right-next").click()
         visited.append(Path(unquote(urlparse(offline.url).path)).stem)
     assert visited == lessons
     assert offline.blocked == [] and offline.errors == [], (offline.blocked, offline.errors)
