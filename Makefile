@@ -11,17 +11,20 @@ JOBS   ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 2 ] && n=2; echo 
 NB     ?=
 # Written by `npm ci` in slides/: the slides' front end is installed (see "slides" below).
 SLIDES_NPM := slides/node_modules/.package-lock.json
+# Written by `npm ci` in site/: MathJax for the website, axe-core for its browser test.
+SITE_NPM := site/node_modules/.package-lock.json
 BENCH_RUNS ?= 3
 # The printed address and the browser both open lesson 00.
 OPEN_START := --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb notebooks/00_start_here.ipynb
 # Jupyter refuses to run as root unless told; containers and CI run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test venv doctor execute bench slides unit unit-and-notebooks nbval e2e chromium fresh-copy lock present clean assignment autograde hub hub-deps test-hub bench-classroom mutate bubblewrap student-repo
+.PHONY: help lab test venv doctor execute bench slides site unit unit-and-notebooks nbval e2e chromium fresh-copy lock present clean assignment autograde hub hub-deps test-hub bench-classroom mutate bubblewrap student-repo
 
 help:
 	@echo "make lab        set up .venv if needed, then start JupyterLab on notebooks/00_start_here.ipynb"
-	@echo "make test       set up, then unit tests + strict nbval on every notebook + the browser test + the hub test"
+	@echo "make test       set up, then unit tests (the website built and checked among them) + strict nbval"
+	@echo "                on every notebook + the browser tests + the hub test"
 	@echo "make venv       set-up only (Python 3.11-3.13; PYTHON=python3.12 make venv to choose one)"
 	@echo "make doctor     check the environment from the terminal (exit 1 naming what is broken)"
 	@echo "make execute    re-run every notebook in place (the one way to refresh stored outputs)"
@@ -29,6 +32,7 @@ help:
 	@echo "                every lesson from a fresh kernel, BENCH_RUNS=3 times: about 5 min)"
 	@echo "make present NB=01   live Reveal.js slideshow of a lesson (Voila, 127.0.0.1, token)"
 	@echo "make slides     offline Reveal.js decks in build/slides/ (open from file://)"
+	@echo "make site       the lessons' website in build/site/ from the stored outputs (open from file://)"
 	@echo "make hub        a local JupyterHub for trying a class (127.0.0.1, shared password printed)"
 	@echo "make test-hub   the hub tests: two students run lesson 01 through the hub; nbgitpuller"
 	@echo "make bench-classroom STUDENTS=4   a simulated class on the hub: memory per student, wall time"
@@ -120,16 +124,16 @@ student-repo: $(STAMP)
 # ---------------------------------------------------------------- tests
 test: $(STAMP) chromium bubblewrap $(GRADING_NPM) unit-and-notebooks e2e test-hub
 
-unit-and-notebooks: $(STAMP) bubblewrap $(GRADING_NPM)
+unit-and-notebooks: $(STAMP) bubblewrap $(GRADING_NPM) $(SITE_NPM)
 	$(PY) -m pytest tests notebooks --ignore=tests/e2e --ignore=tests/hub $(NBVAL) -n $(JOBS) --dist loadfile -p no:cacheprovider -q
 
-unit: $(STAMP) bubblewrap $(GRADING_NPM)
+unit: $(STAMP) bubblewrap $(GRADING_NPM) $(SITE_NPM)
 	$(PY) -m pytest tests --ignore=tests/e2e --ignore=tests/hub -p no:cacheprovider -q
 
 nbval: $(STAMP)
 	$(PY) -m pytest notebooks $(NBVAL) -n $(JOBS) --dist loadfile -p no:cacheprovider -q
 
-e2e: $(STAMP) chromium $(SLIDES_NPM)
+e2e: $(STAMP) chromium $(SLIDES_NPM) $(SITE_NPM)
 	$(PY) -m pytest tests/e2e -p no:cacheprovider -rs -q --tracing retain-on-failure --output build/traces
 
 # Debian's chromium for the browser test; CI runs as root and installs it.
@@ -202,3 +206,19 @@ lock: $(STAMP)
 
 clean:
 	rm -rf build .pytest_cache
+
+# ---------------------------------------------------------------- the lessons' website
+# MathJax (copied into the site) and axe-core (the browser test's accessibility
+# check), at the versions in site/package-lock.json.
+$(SITE_NPM): site/package.json site/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed once to fetch MathJax for the website: install Node.js (e.g. apt-get install npm)."; exit 1; }
+	npm ci --prefix site --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# build/site/ from the stored outputs (nothing runs, nothing is fetched).
+# The "Run it on your hub" links: softmax_hub in site/conf.py, or for one build
+# make site HUB_URL=https://hub.example.edu REPO_URL=https://github.com/you/softmax-lab-students BRANCH=main
+# (REPO_URL: where you pushed `make student-repo`'s repository)
+SITE_ARGS := $(if $(HUB_URL),-D softmax_hub.hub_url=$(HUB_URL)) $(if $(REPO_URL),-D softmax_hub.repo_url=$(REPO_URL)) $(if $(BRANCH),-D softmax_hub.branch=$(BRANCH))
+site: $(STAMP) $(SITE_NPM)
+	$(PY) site/build_site.py $(SITE_ARGS)

@@ -7,7 +7,7 @@
 # - Each student's server is the suite's own JupyterLab (.venv/bin/jupyterhub-singleuser),
 #   started in a home of its own under build/hub/homes/<name>.
 # - Idle kernels are shut down, and so is a server nobody has used for an hour;
-#   see SERVER_ARGS below and the README's "Running a class on JupyterHub".
+#   see SERVER_ARGS below and docs/hub.md.
 #
 # The benchmark and the tests load this file and then swap in JupyterHub's
 # DummyAuthenticator (see hub/classroom.py); nothing shipped for use does.

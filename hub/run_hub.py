@@ -91,7 +91,7 @@ def main() -> int:
  their home, then opens lesson 00). Here it pulls {repository}
  (lessons, helpers, unsolved exercises: no solution, no instructor/),
  made by `make student-repo`; a real class pushes that repository
- somewhere the hub can reach and uses the link from the README:
+ somewhere the hub can reach and uses the link in docs/hub.md:
    {link}
 
  Stop with Ctrl+C: the hub stops every student's server too.

@@ -110,7 +110,7 @@ def test_the_nbgitpuller_link_pulls_the_students_repository_with_no_solution_and
     hub.start_server(student)
     assert not (hub.home(student) / SUITE_FOLDER).exists()
 
-    # The README's link: /hub/user-redirect/git-pull?repo=...&branch=...&urlpath=... The page it
+    # The link in docs/hub.md: /hub/user-redirect/git-pull?repo=...&branch=...&urlpath=... The page it
     # opens pulls through git-pull/api (an event stream) and then goes to urlpath.
     query = urllib.parse.urlencode({"repo": f"file://{origin}", "branch": "main", "targetpath": SUITE_FOLDER})
     request = urllib.request.Request(f"{hub.base}/user/{student}/git-pull/api?{query}",
