@@ -21,12 +21,14 @@ def test_presenter_mode_enlarges_every_size_a_projector_needs():
         mpl.rcParams["lines.linewidth"] = 2
         mpl.rcParams["lines.markersize"] = 6
         mpl.rcParams["axes.linewidth"] = 1
+        mpl.rcParams["figure.dpi"] = 100
         sizes = common.presenter_mode()
         common.student_mode()
     assert sizes == {
-        "font.size": 16, "axes.titlesize": 16, "axes.labelsize": 16, "xtick.labelsize": 16,
-        "ytick.labelsize": 16, "legend.fontsize": 16, "figure.titlesize": 16,
+        "font.size": 13.5, "axes.titlesize": 13.5, "axes.labelsize": 13.5, "xtick.labelsize": 13.5,
+        "ytick.labelsize": 13.5, "legend.fontsize": 13.5, "figure.titlesize": 13.5,
         "lines.linewidth": 3.5, "lines.markersize": 10.5, "axes.linewidth": 1.5,
+        "figure.dpi": 120,
     }
 
 
@@ -125,7 +127,7 @@ def test_presenter_sizes_are_rounded_to_hundredths_of_a_point():
         mpl.rcParams["font.size"] = 10
         sizes = common.presenter_mode(scale=1.234)
         common.student_mode()
-    assert sizes["font.size"] == 19.74
+    assert sizes["font.size"] == 16.66
 
 
 # ------------------------------------------------------------ the picture inside figure_html
