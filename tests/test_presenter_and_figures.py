@@ -200,3 +200,34 @@ def test_show_figure_closes_the_figure_it_shows_and_not_the_one_being_drawn(monk
     common.show_figure(shown, "An empty figure.")
     assert not plt.fignum_exists(shown.number) and plt.fignum_exists(next_one.number)
     plt.close(next_one)
+
+
+# ------------------------------------------------------------ presenting: sizes with nobody calling anything
+def test_in_a_slideshow_use_style_draws_at_presenter_sizes_and_otherwise_at_student_sizes(monkeypatch):
+    with mpl.rc_context():
+        monkeypatch.delenv(common.PRESENTER_ENV, raising=False)
+        common.use_style()
+        student = (mpl.rcParams["font.size"], mpl.rcParams["figure.dpi"])
+        monkeypatch.setenv(common.PRESENTER_ENV, "1")
+        common.use_style()
+        common.use_style()  # twice, as a lesson re-run from the top does: sizes do not grow twice
+        presenter = (mpl.rcParams["font.size"], mpl.rcParams["figure.dpi"])
+        common.student_mode()
+    assert student == (12.0, 100.0)
+    assert presenter == (16.2, 120.0)
+
+
+def test_a_picture_drawn_for_slides_says_how_small_its_text_is(monkeypatch):
+    fig, ax = plt.subplots(figsize=(4, 2), dpi=100)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title("a title", fontsize=18)
+    ax.text(0.5, 0.5, "small", fontsize=9)
+    ax.text(0.5, 0.2, "", fontsize=4)  # empty text draws nothing
+    assert common.smallest_text_px(fig) == 12.5  # 9 points at 100 dpi
+    assert common.smallest_text_px(fig, dpi=200) == 25.0
+    monkeypatch.delenv(common.PRESENTER_ENV, raising=False)
+    assert "softmax-text-px" not in common.figure_html(fig, "A figure.")
+    monkeypatch.setenv(common.PRESENTER_ENV, "1")
+    assert 'class="softmax-text-px-1250"' in common.figure_html(fig, "A figure.")
+    plt.close(fig)
