@@ -219,6 +219,7 @@ def present(number: str, port: int | None, every_lesson: bool = False) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl+C, even if a shell ignored it
     with open(log_path, "w") as log:
         # A session of its own: Ctrl+C reaches only this script, which stops
         # Voilà with SIGTERM (Jupyter would ask "Shutdown this server? (y/[n])"
