@@ -26,7 +26,7 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 def settings_of(cell) -> dict:
-    return cell.metadata.get("softmax_lab", {}).get("slides", {})
+    return cell.metadata.get("softmax_slides", {})
 
 
 def slide_type(cell) -> str:

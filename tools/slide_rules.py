@@ -4,7 +4,8 @@ tools/notebook_structure.py calls ``apply(notebook)`` for every lesson, and
 ``make present`` (Voilà) and ``make slides`` (decks) both read what it writes,
 so the two modes show the same slides. Per cell it sets the standard
 ``"slideshow": {"slide_type": ...}`` and, when a rule below applies,
-``"softmax_lab": {"slides": {...}}`` (read by slides/jupyter/.../softmax_cells.j2).
+``"softmax_slides": {...}`` (read by slides/jupyter/.../softmax_cells.j2; a key of its
+own: ``"softmax_lab"`` marks the cells notebook_structure generates).
 
 Where a slide starts
 - ``#`` and ``##`` headings start a slide, ``###`` a sub-slide (→ and space
@@ -409,7 +410,7 @@ def steps(cells, skip: list[bool]) -> dict[int, str]:
 
 
 def slide_settings(cells) -> list[tuple[str, dict]]:
-    """(slide_type, softmax_lab.slides settings) for every cell, in order."""
+    """(slide_type, softmax_slides settings) for every cell, in order."""
     skip = skipped(cells)
     scenario = steps(cells, skip)
     result = []
@@ -601,13 +602,8 @@ def apply(notebook):
     """Write the slide metadata of every cell of ``notebook`` (in place); return it."""
     for cell, (slide_type, settings) in zip(notebook.cells, slide_settings(notebook.cells)):
         cell.metadata.setdefault("slideshow", {})["slide_type"] = slide_type
-        ours = cell.metadata.get("softmax_lab", {})
         if settings:
-            cell.metadata["softmax_lab"] = {**ours, "slides": settings}
-        elif "slides" in ours:
-            ours = {key: value for key, value in ours.items() if key != "slides"}
-            if ours:
-                cell.metadata["softmax_lab"] = ours
-            else:
-                del cell.metadata["softmax_lab"]
+            cell.metadata["softmax_slides"] = settings
+        else:
+            cell.metadata.pop("softmax_slides", None)
     return notebook

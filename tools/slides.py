@@ -169,7 +169,7 @@ def prelaunch(handler, notebook, cwd):
     """
     handler.xsrf_token  # noqa: B018 - reading it sets the cookie (voila-dashboards/voila#1458)
     for cell in notebook.cells:
-        settings = cell.metadata.get("softmax_lab", {}).get("slides", {})
+        settings = cell.metadata.get("softmax_slides", {})
         if cell.cell_type == "code" and settings.get("step"):
             settings["shown_source"] = cell.source  # what the slide shows (softmax_cells.j2)
             cell.source = step_source(cell.source)
