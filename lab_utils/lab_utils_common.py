@@ -7,7 +7,9 @@ dlc
 STYLE_PATH, use_style()
     The suite's matplotlib style, found wherever the notebook runs from.
 presenter_mode(), student_mode()
-    Bigger fonts and lines for a projector, and the way back.
+    Bigger fonts, lines and figures for a projector, and the way back. The
+    slideshows (`make present`, `make slides`) set SOFTMAX_LAB_PRESENTER=1, and
+    then use_style() applies presenter_mode() itself.
 make_reproducible(seed)
     Seeds Python, NumPy and TensorFlow and makes TensorFlow deterministic.
 show_figure(fig, alt), figure_html(fig, alt)
@@ -29,6 +31,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 from pathlib import Path
 
 import matplotlib as mpl
@@ -52,18 +55,27 @@ PALETTE = list(dlc.values())
 STYLE_PATH = Path(__file__).resolve().parent.parent / "deeplearning.mplstyle"
 
 # Changes presenter_mode() makes; student_mode() restores what they replaced.
+# Text grows 1.35 x against the figure (more would crowd a two-panel figure's
+# titles) and the figure 1.2 x in pixels (figure.dpi below): 11-point tick labels
+# are then 24.75 px, so a figure scaled down to 65 % on a slide still shows
+# 16-px text (tests/e2e/test_slides_fit.py checks every picture).
 _PRESENTER_SCALE = {
-    "font.size": 1.6,
-    "axes.titlesize": 1.6,
-    "axes.labelsize": 1.6,
-    "xtick.labelsize": 1.6,
-    "ytick.labelsize": 1.6,
-    "legend.fontsize": 1.6,
-    "figure.titlesize": 1.6,
+    "font.size": 1.35,
+    "axes.titlesize": 1.35,
+    "axes.labelsize": 1.35,
+    "xtick.labelsize": 1.35,
+    "ytick.labelsize": 1.35,
+    "legend.fontsize": 1.35,
+    "figure.titlesize": 1.35,
     "lines.linewidth": 1.75,
     "lines.markersize": 1.75,
     "axes.linewidth": 1.5,
+    # Live figures (ipympl) are as many pixels wide as figsize x dpi, and their
+    # text grows with them: 10-point text is 16.7 px at 120 dpi.
+    "figure.dpi": 1.2,
 }
+#: Set (to "1") by tools/slides.py for the lessons it presents or turns into decks.
+PRESENTER_ENV = "SOFTMAX_LAB_PRESENTER"
 _saved_before_presenter: dict | None = None
 
 
@@ -92,6 +104,10 @@ class HelperValueError(ValueError):
 def use_style() -> Path:
     """Apply the suite's matplotlib style, whatever the working directory.
 
+    In a slideshow (``SOFTMAX_LAB_PRESENTER=1``, set by ``make present`` and
+    ``make slides``) it then applies ``presenter_mode()``, so every figure a
+    lesson draws after it is sized for a projector.
+
     Returns
     -------
     pathlib.Path
@@ -103,6 +119,10 @@ def use_style() -> Path:
             "repository root so the helpers are installed from the repository."
         )
     plt.style.use(str(STYLE_PATH))
+    if os.environ.get(PRESENTER_ENV) == "1":
+        global _saved_before_presenter
+        _saved_before_presenter = None  # the style just put the student sizes back
+        presenter_mode()
     return STYLE_PATH
 
 
@@ -204,8 +224,25 @@ def figure_png(fig, dpi: float | None = None) -> bytes:
     return buffer.getvalue()
 
 
+def smallest_text_px(fig, dpi: float | None = None) -> float:
+    """Height in pixels of the smallest text a figure shows, drawn at ``dpi``.
+
+    The slide tests multiply it by the scale a picture is shown at, to check
+    that figure text stays readable (at least 16 px) on a projector.
+    """
+    from matplotlib.text import Text
+
+    sizes = [text.get_fontsize() for text in fig.findobj(Text)
+             if text.get_visible() and text.get_text().strip()]
+    return round(min(sizes, default=0.0) * (dpi or fig.dpi) / 72, 2)
+
+
 def figure_html(fig, alt: str, dpi: float | None = None) -> str:
     """An ``<img>`` tag holding the figure as an inline PNG, with alt text.
+
+    Drawn for a slideshow (``SOFTMAX_LAB_PRESENTER=1``), it also carries the
+    class ``softmax-text-px-N``: N is the height of its smallest text in the
+    picture's pixels (``smallest_text_px``) times 100, which the slide tests check.
 
     Parameters
     ----------
@@ -219,9 +256,12 @@ def figure_html(fig, alt: str, dpi: float | None = None) -> str:
         raise HelperValueError("Every figure needs alt text: a sentence saying what it shows.")
     encoded = base64.b64encode(figure_png(fig, dpi)).decode("ascii")
     width = int(round(fig.get_figwidth() * fig.dpi))
+    # As a class: JupyterLab's HTML sanitizer (in make present) keeps classes, not data-*.
+    text_size = (f'class="softmax-text-px-{round(smallest_text_px(fig, dpi) * 100)}" '
+                 if os.environ.get(PRESENTER_ENV) == "1" else "")
     return (
         f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}" '  # escapes quotes too
-        f'width="{width}" style="max-width: 100%; height: auto;"/>'
+        f'width="{width}" {text_size}style="max-width: 100%; height: auto;"/>'
     )
 
 

@@ -57,9 +57,9 @@ def test_presenter_mode_enlarges_once_and_student_mode_restores():
         mpl.rcParams["font.size"] = 10
         mpl.rcParams["lines.linewidth"] = 2
         first = common.presenter_mode()
-        assert first["font.size"] == 16 and first["lines.linewidth"] == 3.5
-        assert common.presenter_mode()["font.size"] == 16, "calling twice must not grow twice"
-        assert common.presenter_mode(scale=1.5)["font.size"] == 24
+        assert first["font.size"] == 13.5 and first["lines.linewidth"] == 3.5
+        assert common.presenter_mode()["font.size"] == 13.5, "calling twice must not grow twice"
+        assert common.presenter_mode(scale=1.5)["font.size"] == 20.25
         restored = common.student_mode()
         assert restored["font.size"] == 10 and restored["lines.linewidth"] == 2
 
@@ -69,7 +69,7 @@ def test_presenter_mode_converts_named_font_sizes():
         mpl.rcParams["font.size"] = 10
         mpl.rcParams["axes.titlesize"] = "large"
         sizes = common.presenter_mode()
-        assert sizes["axes.titlesize"] == pytest.approx(12 * 1.6)
+        assert sizes["axes.titlesize"] == pytest.approx(12 * 1.35)
         common.student_mode()
         assert mpl.rcParams["axes.titlesize"] == "large"
 

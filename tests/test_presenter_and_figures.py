@@ -21,12 +21,14 @@ def test_presenter_mode_enlarges_every_size_a_projector_needs():
         mpl.rcParams["lines.linewidth"] = 2
         mpl.rcParams["lines.markersize"] = 6
         mpl.rcParams["axes.linewidth"] = 1
+        mpl.rcParams["figure.dpi"] = 100
         sizes = common.presenter_mode()
         common.student_mode()
     assert sizes == {
-        "font.size": 16, "axes.titlesize": 16, "axes.labelsize": 16, "xtick.labelsize": 16,
-        "ytick.labelsize": 16, "legend.fontsize": 16, "figure.titlesize": 16,
+        "font.size": 13.5, "axes.titlesize": 13.5, "axes.labelsize": 13.5, "xtick.labelsize": 13.5,
+        "ytick.labelsize": 13.5, "legend.fontsize": 13.5, "figure.titlesize": 13.5,
         "lines.linewidth": 3.5, "lines.markersize": 10.5, "axes.linewidth": 1.5,
+        "figure.dpi": 120,
     }
 
 
@@ -125,7 +127,7 @@ def test_presenter_sizes_are_rounded_to_hundredths_of_a_point():
         mpl.rcParams["font.size"] = 10
         sizes = common.presenter_mode(scale=1.234)
         common.student_mode()
-    assert sizes["font.size"] == 19.74
+    assert sizes["font.size"] == 16.66
 
 
 # ------------------------------------------------------------ the picture inside figure_html
@@ -198,3 +200,34 @@ def test_show_figure_closes_the_figure_it_shows_and_not_the_one_being_drawn(monk
     common.show_figure(shown, "An empty figure.")
     assert not plt.fignum_exists(shown.number) and plt.fignum_exists(next_one.number)
     plt.close(next_one)
+
+
+# ------------------------------------------------------------ presenting: sizes with nobody calling anything
+def test_in_a_slideshow_use_style_draws_at_presenter_sizes_and_otherwise_at_student_sizes(monkeypatch):
+    with mpl.rc_context():
+        monkeypatch.delenv(common.PRESENTER_ENV, raising=False)
+        common.use_style()
+        student = (mpl.rcParams["font.size"], mpl.rcParams["figure.dpi"])
+        monkeypatch.setenv(common.PRESENTER_ENV, "1")
+        common.use_style()
+        common.use_style()  # twice, as a lesson re-run from the top does: sizes do not grow twice
+        presenter = (mpl.rcParams["font.size"], mpl.rcParams["figure.dpi"])
+        common.student_mode()
+    assert student == (12.0, 100.0)
+    assert presenter == (16.2, 120.0)
+
+
+def test_a_picture_drawn_for_slides_says_how_small_its_text_is(monkeypatch):
+    fig, ax = plt.subplots(figsize=(4, 2), dpi=100)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title("a title", fontsize=18)
+    ax.text(0.5, 0.5, "small", fontsize=9)
+    ax.text(0.5, 0.2, "", fontsize=4)  # empty text draws nothing
+    assert common.smallest_text_px(fig) == 12.5  # 9 points at 100 dpi
+    assert common.smallest_text_px(fig, dpi=200) == 25.0
+    monkeypatch.delenv(common.PRESENTER_ENV, raising=False)
+    assert "softmax-text-px" not in common.figure_html(fig, "A figure.")
+    monkeypatch.setenv(common.PRESENTER_ENV, "1")
+    assert 'class="softmax-text-px-1250"' in common.figure_html(fig, "A figure.")
+    plt.close(fig)

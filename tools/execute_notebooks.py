@@ -7,7 +7,8 @@ compares against (``make execute`` runs it on every notebook).
     python tools/execute_notebooks.py notebooks/01_softmax_function.ipynb
 
 Before executing, the generated parts of each notebook (navigation links,
-the contents list in 00, slide metadata) are refreshed, so they never drift.
+the contents list in 00, slide metadata) are refreshed, so they never drift;
+after, once more, since where a slide is full depends on the new outputs.
 Each notebook runs in a fresh kernel (``notebook_structure.KERNELSPEC``) from this environment, with
 ``notebooks/`` as the working directory, exactly as nbval runs it.
 """
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in paths:
         seconds = execute(path.resolve())
         print(f"{path.name}: executed in {seconds:.1f} s")
+    notebook_structure.main([])  # slide metadata depends on the outputs' sizes: from the new ones
     return 0
 
 

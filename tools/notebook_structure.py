@@ -13,9 +13,8 @@
   ``KERNEL_GUARD``, which stops a kernel from another Python with one sentence
   naming the fix (the rest of the cell is the lesson's own imports).
 - Kernel: every notebook's kernelspec is ``KERNELSPEC``.
-- Slides: every cell gets Reveal.js slide metadata (make present, make slides): ``#`` and ``##``
-  headings start a slide, ``###`` a sub-slide, navigation cells are skipped,
-  everything else continues the current slide.
+- Slides: every cell gets Reveal.js slide metadata (make present, make slides),
+  from the rules in ``tools/slide_rules.py``.
 
 Generated cells carry ``"softmax_lab": {"generated": ...}`` in their metadata,
 so this script finds and replaces them on every run.
@@ -29,6 +28,9 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import slide_rules  # noqa: E402  (tools/ is not a package)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -100,18 +102,6 @@ def generated_cell(kind: str, source: str):
     return cell
 
 
-def slide_type(cell) -> str:
-    if generated_kind(cell) in ("nav-top", "nav-bottom"):
-        return "skip"
-    if cell.cell_type == "markdown":
-        first = cell.source.lstrip().splitlines()[0] if cell.source.strip() else ""
-        if first.startswith("# ") or first.startswith("## "):
-            return "slide"
-        if first.startswith("### "):
-            return "subslide"
-    return "-"
-
-
 def with_kernel_guard(source: str) -> str:
     """A first code cell's source, opening with KERNEL_GUARD (an older guard replaced)."""
     if source.startswith("# Any Python but the suite's own") and _GUARD_END in source:
@@ -132,8 +122,7 @@ def restructure(notebook, index: int, paths: list[Path], titles: list[str]):
         first_code = next((c for c in notebook.cells if c.cell_type == "code"), None)
         if first_code is not None:
             first_code.source = with_kernel_guard(first_code.source)
-    for cell in notebook.cells:
-        cell.metadata.setdefault("slideshow", {})["slide_type"] = slide_type(cell)
+    slide_rules.apply(notebook)
     notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     return notebook
 

@@ -1,77 +1,103 @@
 """`make present NB=01`: the live slideshow, driven in Chromium with outside requests blocked.
 
 The slideshow is started exactly as `make present` starts it (tools/slides.py),
-and the test opens the one URL it prints.
+and the test opens the one URL it prints. Every slide's fit is checked by
+test_slides_fit.py; this file checks what only a live slideshow does: the
+address answers at once, the explorers move, a scripted scenario is a step the
+presenter takes, and a tab that reloads or closes gives its kernel back.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
+import nbformat
+import psutil
 import pytest
 
-from slides_support import offline_page
+from slides_support import ROOT, offline_page, start_slideshow, stop_slideshow, wait_until_shown
 
-ROOT = Path(__file__).resolve().parents[2]
-EXPLORER = ".softmax-explorer"
-# The explorer on the slide shown now (lesson 01 has more than one).
-READOUT = f".reveal .slides section.present {EXPLORER} .softmax-readout"
-HANDLE = f".reveal .slides section.present {EXPLORER} .softmax-z-slider .noUi-handle"
-# Reveal.js keeps the slides next to the shown one laid out (off to the side),
-# so "visible" is not enough: the explorer must be in the slide shown now.
-EXPLORER_SHOWN = f"""() => {{
-  const shown = [...document.querySelectorAll('.reveal .slides section.present')].pop();
-  return Boolean(shown && shown.querySelector('{EXPLORER}'));
-}}"""
-# Which slide is shown: its position among all sections (sub-slides included).
-CURRENT_SLIDE = """() => [...document.querySelectorAll('.reveal .slides section')]
-  .findIndex(s => s.classList.contains('present') && !s.querySelector('section.present'))"""
+LESSON_01 = ROOT / "notebooks" / "01_softmax_function.ipynb"
+SHOWN = ".reveal .slides section.present > .softmax-page"  # the slide shown (not its stack)
+EXPLORER = f"{SHOWN} .softmax-explorer"
+READOUT = f"{EXPLORER} .softmax-readout"
+HANDLE = f"{EXPLORER} .softmax-z-slider .noUi-handle"
+STEP_BUTTON = f"{SHOWN} .softmax-step-button"
 
 
 @pytest.fixture(scope="module")
-def slideshow_url():
+def slideshow():
     if not (ROOT / "slides" / "node_modules" / "reveal.js" / "package.json").exists():
         pytest.fail("slides/node_modules/ is missing: run `make present NB=01` or `make slides` once.")
-    process = subprocess.Popen([sys.executable, "tools/slides.py", "present", "01"], cwd=ROOT,
-                               stdout=subprocess.PIPE, text=True, start_new_session=True)
+    process, urls = start_slideshow(["01"])
     try:
-        urls = []
-        for line in process.stdout:
-            urls += re.findall(r"https?://\S+", line)
-            if urls:
-                break
-        assert len(urls) == 1, "make present must print one URL"
-        url = urls[0]
-        port = int(re.search(r":(\d+)/", url).group(1))
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=2)
-                break
-            except urllib.error.HTTPError:
-                break  # it answers (and wants the token)
-            except OSError:
-                time.sleep(0.3)
-        yield url
-    finally:
-        process.send_signal(signal.SIGTERM)  # the script stops Voilà and its kernel
+        assert len(urls) == 1, f"make present must print one URL, printed {urls}"
+        # The first request, at once: an instructor who clicks the address must get the slides.
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            with urllib.request.urlopen(urls[0], timeout=120) as response:
+                process.first_answer = (response.status, response.read().decode("utf-8", "replace"))
+        except OSError as error:
+            process.first_answer = (error, "")
+        process.first_answer_after = time.monotonic() - process.printed_at
+        yield process, urls[0]
+    finally:
+        stop_slideshow(process)
 
 
-def test_slideshow_server_listens_on_loopback_and_wants_the_token(slideshow_url):
-    assert slideshow_url.startswith("http://127.0.0.1:") and "?token=" in slideshow_url
-    bare = slideshow_url.split("?")[0]
+def kernels(process) -> list[psutil.Process]:
+    """The kernels the slideshow's Voilà runs now."""
+    return [child for child in psutil.Process(process.pid).children(recursive=True)
+            if "ipykernel_launcher" in " ".join(child.cmdline())]
+
+
+def until(condition, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.25)
+    return True
+
+
+def stored_readout(n_classes: int = 4) -> str:
+    """The readout lesson 01's first explorer has when the lesson has run (from the stored output)."""
+    for cell in nbformat.read(LESSON_01, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/plain", "")
+            if text.startswith(f"softmax explorer (n={n_classes})"):
+                return text
+    raise AssertionError("lesson 01 stores no explorer output")
+
+
+def probabilities(text: str) -> list[str]:
+    return re.findall(r"a\S* = (\d\.\d{4})", text)
+
+
+def go_to(page, selector: str, limit: int = 80) -> None:
+    """Press → until the slide shown holds ``selector`` (nothing focused: the keys go to the slides)."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    for _ in range(limit):
+        if page.locator(selector).count():
+            return
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(80)
+    raise AssertionError(f"no slide shows {selector}")
+
+
+def test_the_printed_address_answers_its_first_request(slideshow):
+    process, url = slideshow
+    status, body = process.first_answer
+    assert status == 200, f"the first request to {url} got {status}"
+    assert "softmax-slides.js" in body and "reveal" in body
+    assert url.startswith("http://127.0.0.1:") and "?token=" in url
+
+
+def test_slideshow_server_listens_on_loopback_and_wants_the_token(slideshow):
+    _, url = slideshow
+    bare = url.split("?")[0]
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(bare + "voila/files/slides/package.json", timeout=10)
     assert refused.value.code in (403, 404)
@@ -82,56 +108,80 @@ def test_slideshow_server_listens_on_loopback_and_wants_the_token(slideshow_url)
     assert login.value.code in (302, 403), "the slideshow opened without its token"
 
 
-def test_live_slideshow_redraws_the_explorer_and_keeps_arrow_keys_on_its_slider(browser, slideshow_url):
+def test_explorer_starts_where_its_slide_says_and_moves_with_a_drag_the_keys_and_the_step(browser, slideshow):
+    _, url = slideshow
     page = offline_page(browser)
-    # Voilà runs the lesson while it streams the page: give it time on a busy machine.
-    page.goto(slideshow_url, wait_until="commit")
-    page.wait_for_selector(f"{EXPLORER} .noUi-handle", state="attached", timeout=240_000)
-    page.wait_for_selector(".reveal.ready", state="attached", timeout=60_000)
-    slides = page.evaluate("() => document.querySelectorAll('.reveal .slides > section').length")
-    assert slides > 5, slides
+    page.goto(url, wait_until="commit")
+    wait_until_shown(page)
+    page.evaluate("() => Reveal.configure({transition: 'none'})")
+    go_to(page, EXPLORER)
+    # The explorer starts as the lesson's own run leaves it, not where the scenario after it ends.
+    start = page.locator(READOUT).first.inner_text()
+    assert probabilities(start) == probabilities(stored_readout()), start
 
-    # Walk forward ("n" visits sub-slides too) to the explorer's slide.
-    page.locator(".reveal").click(position={"x": 5, "y": 5})
-    page.keyboard.press("Home")
-    for _ in range(60):
-        if page.evaluate(EXPLORER_SHOWN):
-            break
-        page.keyboard.press("n")
-        page.wait_for_timeout(150)
-    assert page.evaluate(EXPLORER_SHOWN), "no slide shows the explorer"
-    explorer = page.locator(f".reveal .slides section.present {EXPLORER}").first
-    canvas = explorer.locator("canvas").first
+    # Drag z0's handle: the kernel answers with a new readout and a new figure.
+    canvas = page.locator(f"{EXPLORER} canvas").first
     picture = lambda: canvas.evaluate("c => c.toDataURL()")  # noqa: E731
-    page.wait_for_function(f"() => document.querySelector('{READOUT}').innerText.trim() !== ''")
-    readout_before, picture_before = page.locator(READOUT).first.inner_text(), picture()
-
-    # Drag z0's handle to the right: the kernel answers with a new readout and a new figure.
+    picture_before = picture()
     box = page.locator(HANDLE).first.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
     page.mouse.down()
-    page.mouse.move(x + 60, y, steps=5)
+    page.mouse.move(x + 40, y, steps=5)
     page.mouse.up()
     page.wait_for_function(f"(before) => document.querySelector('{READOUT}').innerText !== before",
-                           arg=readout_before, timeout=30_000)
-    deadline = time.monotonic() + 30
-    while picture() == picture_before and time.monotonic() < deadline:
-        page.wait_for_timeout(200)
-    assert picture() != picture_before, "the figure did not redraw after the drag"
+                           arg=start, timeout=30_000)
+    assert until(lambda: picture() != picture_before, 30), "the figure did not redraw after the drag"
 
     # Arrow keys on the focused slider move the slider, not the slides.
-    slide = page.evaluate(CURRENT_SLIDE)
+    slide = page.evaluate("() => Reveal.getIndices()")
     handle = page.locator(HANDLE).first
     value = handle.get_attribute("aria-valuenow")
     handle.focus()
     page.keyboard.press("ArrowLeft")
-    # Wait until the slider moved or the slide changed (then no handle is on the shown slide).
     page.wait_for_function(f"""(before) => {{
       const handle = document.querySelector('{HANDLE}');
       return !handle || handle.getAttribute('aria-valuenow') !== before;
     }}""", arg=value, timeout=10_000)
-    page.wait_for_timeout(500)  # a slide change would have started by now
-    assert page.evaluate(CURRENT_SLIDE) == slide, "the arrow key on the slider changed the slide"
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => Reveal.getIndices()") == slide, "the arrow key on the slider changed the slide"
+
+    # The scripted scenario is the presenter's step: its slide shows the explorer live and a button.
+    go_to(page, STEP_BUTTON)
+    assert page.locator(EXPLORER).count(), "the step's slide does not show the explorer it drives"
+    before_step = page.locator(READOUT).first.inner_text()
+    page.locator(STEP_BUTTON).first.click()
+    page.wait_for_function(f"() => document.querySelector('{SHOWN} .softmax-outputs pre')", timeout=30_000)
+    printed = page.locator(f"{SHOWN} .softmax-outputs pre").first.inner_text()
+    assert "lead of 8" in printed, printed
+    page.wait_for_function(f"(before) => document.querySelector('{READOUT}').innerText !== before",
+                           arg=before_step, timeout=30_000)
+    assert probabilities(page.locator(READOUT).first.inner_text()) == ["0.0003", "0.0003", "0.0003", "0.9990"]
+    # After the click, → goes on to the next slide (the button gave the keys back).
+    here = page.evaluate("() => Reveal.getIndices()")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("(here) => JSON.stringify(Reveal.getIndices()) !== JSON.stringify(here)", arg=here)
     assert page.blocked == [], f"the slideshow asked the network for {page.blocked}"
     page.context.close()
+
+
+def test_reloading_or_closing_the_slideshow_gives_its_kernel_back(browser, slideshow):
+    process, url = slideshow
+    assert until(lambda: len(kernels(process)) <= 2), "kernels left over from the tests before"
+    before = len(kernels(process))
+    page = offline_page(browser)
+    page.goto(url, wait_until="commit")
+    wait_until_shown(page)
+    assert len(kernels(process)) == before + 1
+    for _ in range(2):
+        page.reload(wait_until="commit")
+        wait_until_shown(page)
+        # The old page's kernel stops once the new one runs (voila-dashboards/voila#1458 fixed).
+        assert until(lambda: len(kernels(process)) == before + 1), (
+            f"{len(kernels(process)) - before} kernels after a reload: the old page's was not given back")
+    context = page.context
+    page.close(run_before_unload=True)  # as closing the tab does (context.close() skips it)
+    try:
+        assert until(lambda: len(kernels(process)) == before), "closing the tab left its kernel running"
+    finally:
+        context.close()
