@@ -61,6 +61,11 @@ venv-moved: ;
 endif
 endif
 
+# uv (pinned in requirements.txt) installs the exact pins: the same packages as pip,
+# with parallel downloads (a fresh .venv in about 45 s on the 2-core CI machine, against
+# 2-3 min with pip). It compiles bytecode as pip does, so the first import is not slower.
+UV_INSTALL = $(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode
+
 $(STAMP): requirements.txt pyproject.toml $(wildcard jupyter_config/*)
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "No '$(PYTHON)' found. Install Python 3.11, 3.12 or 3.13, then run e.g. PYTHON=python3.12 make $(MAKECMDGOALS)"; exit 1; }
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; ok = (3, 11) <= v <= (3, 13); ok or print("Python %d.%d is not supported (TensorFlow 2.21 with Keras 3.15 needs 3.11-3.13): run e.g. PYTHON=python3.12 make $(or $(MAKECMDGOALS),venv)" % v); sys.exit(0 if ok else 1)'
@@ -69,9 +74,9 @@ $(STAMP): requirements.txt pyproject.toml $(wildcard jupyter_config/*)
 	else \
 		echo "Creating $(VENV) with $$($(PYTHON) --version) ..."; rm -rf $(VENV); $(PYTHON) -m venv $(VENV); \
 	fi
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements.txt)"
+	$(UV_INSTALL) -r requirements.txt
+	$(UV_INSTALL) --no-deps -e .
 	@touch $(STAMP)
 	@echo "$(VENV) is ready."
 
