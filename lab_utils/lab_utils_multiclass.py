@@ -16,23 +16,34 @@ plot_decision_regions(ax, model, X, y)
     Shade the plane by the class a trained model picks, data on top.
 plot_loss_curves(ax, losses)
     Training loss per epoch for one or more models on one set of axes.
-build_four_class_model(output_activation)
+build_four_class_model(output_activation, seed=None)
     The lessons' network: 2 inputs -> Dense(25, relu) -> Dense(15, relu) ->
-    Dense(4, output_activation), not yet compiled.
+    Dense(4, output_activation), not yet compiled; with a seed, networks
+    start from the same weights.
+plain_softmax(z), plain_softmax_layer()
+    A softmax from ordinary operations, which Keras's loss cannot trace back
+    to its logits: the probability path with no recovery, on any backend.
+train_side_by_side(networks, y, epochs=10)
+    Train several networks on the same batches in one fit, each with its own
+    loss and Adam; per-epoch loss and accuracy of each.
+plot_training_histories(accuracy_ax, loss_ax, histories), describe_training_histories(histories)
+    Accuracy and loss per epoch of several networks, and the figure's alt text.
 plot_confidence_map(ax, model, X, y, outputs=...)
     Shade the plane by the model's largest probability, data on top.
 loss_and_logit_gradient(logits, labels, to_outputs=None, traced=False)
     Keras's sparse cross-entropy per example and its gradient with respect
     to the logits, for logits sent to the loss directly or through a softmax.
+onednn_enabled()
+    Whether TensorFlow runs its oneDNN CPU kernels in this process.
 backend_nn_source(backend), crossentropy_source(backend),
 run_backend_crossentropy(backend, labels, probabilities)
     One backend's nn.py and its sparse cross-entropy, as text, and that loss
     run on NumPy arrays (the JAX and NumPy backends, without installing JAX).
 
-Used by ``03_softmax_output_model``, ``04_preferred_logits_model`` and
-``05_why_logits_are_exact``; 06 uses ``make_blobs_dataset()``. Importing this module changes nothing and imports
-neither scikit-learn nor TensorFlow; the functions that need them import them
-when called.
+Used by ``03_softmax_output_model`` and ``05_why_logits_are_exact``; 04 and
+06 use ``make_blobs_dataset()``. Importing this module changes nothing and
+imports neither scikit-learn nor TensorFlow; the functions that need them
+import them when called.
 """
 
 from __future__ import annotations
