@@ -639,10 +639,38 @@ def test_training_histories_draw_accuracy_in_percent_and_loss_on_a_log_scale():
 
 
 def test_training_histories_are_described_with_their_first_and_last_numbers():
-    text = mc.describe_training_histories(_HISTORIES)
-    assert text.startswith("Two panels over epochs 1 to 3,")
-    assert "logits: accuracy 20.0 % after epoch 1 and 96.0 % after epoch 3, loss from 300 to 5" in text
-    assert "no recovery: accuracy 25.0 % after epoch 1 and 25.0 % after epoch 3, loss from 12.1 to 12.1" in text
+    assert mc.describe_training_histories(_HISTORIES) == (
+        "Two panels over epochs 1 to 3, training accuracy on the left and training loss (log scale) on the "
+        "right, one line per network. logits: accuracy 20.0 % after epoch 1 and 96.0 % after epoch 3, loss "
+        "from 300 to 5; no recovery: accuracy 25.0 % after epoch 1 and 25.0 % after epoch 3, loss from 12.1 "
+        "to 12.1.")
+
+
+def test_training_histories_read_as_text_are_used_as_numbers():
+    from_a_log = {"a": {"loss": ["2.5", "0.5"], "accuracy": ["0.5", "0.75"]}}
+    assert mc.describe_training_histories(from_a_log).endswith(
+        "a: accuracy 50.0 % after epoch 1 and 75.0 % after epoch 2, loss from 2.5 to 0.5.")
+    fig, (accuracy_ax, loss_ax) = plt.subplots(1, 2)
+    try:
+        (line,) = mc.plot_training_histories(accuracy_ax, loss_ax, from_a_log)
+        assert list(line.get_ydata()) == [50.0, 75.0]
+        assert list(loss_ax.get_lines()[0].get_ydata()) == [2.5, 0.5]
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("bad, sentence", [
+    ({}, 'histories must be a dict such as {"logits": {"loss": [...], "accuracy": [...]}}, as '
+         "train_side_by_side returns it, with at least one entry."),
+    ({"a": {"loss": [1.0]}}, 'histories[\'a\'] must be a dict with a "loss" and an "accuracy" list.'),
+    ({"a": [1.0]}, 'histories[\'a\'] must be a dict with a "loss" and an "accuracy" list.'),
+    ({"a": {"loss": [1.0, 2.0], "accuracy": [0.5]}},
+     "histories['a'] needs one loss and one accuracy per epoch, as many of each."),
+])
+def test_training_history_helpers_say_exactly_what_they_need(bad, sentence):
+    with pytest.raises(ValueError) as raised:
+        mc.describe_training_histories(bad)
+    assert str(raised.value) == sentence
 
 
 @pytest.mark.parametrize("bad, phrase", [
@@ -672,8 +700,12 @@ def test_crossentropy_source_stops_at_the_next_top_level_line_and_drops_trailing
     monkeypatch.setattr(mc, "backend_nn_source", lambda backend: text)
     assert mc.crossentropy_source("jax", "f") == "def f(\n    a,\n):\n    return a"
     assert mc.crossentropy_source("jax", "g") == "def g():\n    pass"
-    with pytest.raises(ValueError, match="has no function 'h'"):
-        mc.crossentropy_source("jax", "h")
+    # a one-line function right above a statement, and one blank line before the next
+    text = "def h(): return 1\nx = 2\ndef k():\n    return 3\n\nclass C:\n    pass\n"
+    assert mc.crossentropy_source("jax", "h") == "def h(): return 1"
+    assert mc.crossentropy_source("jax", "k") == "def k():\n    return 3"
+    with pytest.raises(ValueError, match="has no function 'missing'"):
+        mc.crossentropy_source("jax", "missing")
 
 
 def test_onednn_enabled_follows_tf_enable_onednn_opts():
