@@ -29,7 +29,7 @@ help:
 	@echo "make doctor     check the environment from the terminal (exit 1 naming what is broken)"
 	@echo "make execute    re-run every notebook in place (the one way to refresh stored outputs)"
 	@echo "make bench      benchmarks (medians and ratios against a baseline in the same run;"
-	@echo "                every lesson from a fresh kernel, BENCH_RUNS=3 times: about 5 min)"
+	@echo "                every lesson from a fresh kernel after a baseline of its own, BENCH_RUNS=3 times: about 8 min)"
 	@echo "make present NB=01   live Reveal.js slideshow of a lesson (Voila, 127.0.0.1, token)"
 	@echo "make slides     offline Reveal.js decks in build/slides/ (open from file://)"
 	@echo "make site       the lessons' website in build/site/ from the stored outputs (open from file://)"

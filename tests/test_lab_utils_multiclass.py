@@ -259,11 +259,13 @@ def _stored_epoch_losses(notebook_name, first_line):
     return re.findall(r"^\s*(\d+)\s*\|\s*([\d.]+)|^epoch\s+(\d+): loss ([\d.]+)", text, flags=re.M)
 
 
-def test_notebook_04_retrains_exactly_the_model_notebook_03_trained():
-    # 04 says its rebuilt softmax model (build_four_class_model + the preferred
-    # model's initial weights) repeats lesson 03's training; the stored numbers must agree.
+def test_notebook_04_prints_digit_for_digit_the_losses_notebook_03_printed():
+    # 04 says its logits model's ten losses are lesson 03's softmax model's, digit for
+    # digit (same seed, same batches, and TensorFlow recovers 03's logits); the stored
+    # numbers must agree.
     lesson_03 = [(m[2], m[3]) for m in _stored_epoch_losses("03_softmax_output_model.ipynb", "history = model.fit")]
-    lesson_04 = [(m[0], m[1]) for m in _stored_epoch_losses("04_preferred_logits_model.ipynb", "softmax_model = build")]
+    lesson_04 = [(m[2], m[3]) for m in _stored_epoch_losses("04_preferred_logits_model.ipynb",
+                                                            "preferred_model.compile")]
     assert len(lesson_03) == 10
     assert lesson_04 == lesson_03
 
@@ -327,7 +329,7 @@ def test_loss_and_logit_gradient_explains_bad_arguments():
 def test_only_the_tensorflow_backend_source_holds_the_logits_recovery():
     counts = {b: mc.backend_nn_source(b).count("_keras_logits") for b in mc.KERAS_BACKENDS}
     assert counts["tensorflow"] > 0
-    assert counts["jax"] == counts["torch"] == counts["numpy"] == 0
+    assert counts["jax"] == counts["torch"] == counts["openvino"] == counts["numpy"] == 0
     assert "def sparse_categorical_crossentropy" in mc.crossentropy_source("jax")
 
 
@@ -381,7 +383,7 @@ _BLOBS_40 = mc.make_blobs_dataset(n_samples=40)
            ValueError, "limits must be (x0_min, x0_max, x1_min, x1_max) with each minimum below its maximum; "
            f"got {[float(v) for v in lim]}.") for lim in [(5, -5, 0, 1), (0, 0, 0, 1), (0, 1, 2, 2), (0, 1, 2)]],
         (lambda ax: mc.crossentropy_source("mxnet"), ValueError,
-         "backend must be one of tensorflow, jax, torch, numpy; got 'mxnet'."),
+         "backend must be one of tensorflow, jax, torch, openvino, numpy; got 'mxnet'."),
         (lambda ax: mc.crossentropy_source("jax", "no_such_loss"), ValueError,
          "nn.py of the jax backend has no function 'no_such_loss'."),
     ],
@@ -473,3 +475,250 @@ def test_backend_source_is_read_as_utf8_whatever_the_locale():
     assert result.stdout == jax_source.read_bytes()
     # the same text here (and this call ties the test to the function for make mutate)
     assert mc.backend_nn_source("jax").encode("utf-8") == result.stdout
+
+
+# --- the training payoff: seeded networks, a softmax Keras cannot see through, side by side ---
+
+_SCCE_FROM_LOGITS = {"from_logits": True}
+
+
+def _weights(model):
+    return [w.copy() for w in model.get_weights()]
+
+
+def test_networks_built_with_the_same_seed_start_from_the_same_weights():
+    first = mc.build_four_class_model("linear", seed=3)
+    second = mc.build_four_class_model("softmax", seed=3)
+    other = mc.build_four_class_model("linear", seed=4)
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first.get_weights()[0], other.get_weights()[0])
+    # the three kernels get different seeds, so no two layers share their numbers
+    kernels = first.get_weights()[0::2]
+    assert not np.array_equal(kernels[0][:, :2].ravel(), kernels[1][:2, :2].ravel())
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True, "1"])
+def test_build_four_class_model_explains_a_bad_seed(seed):
+    with pytest.raises(ValueError) as raised:
+        mc.build_four_class_model("linear", seed=seed)
+    assert str(raised.value) == f"seed must be a whole number of at least 0, or None; got {seed!r}."
+
+
+def test_plain_softmax_gives_softmax_numbers_that_keras_cannot_trace_back_to_logits():
+    import keras
+    import tensorflow as tf
+
+    logits = np.array([[1.0, 2.0, 0.5, 3.0], [40.0, 0.0, 0.0, -40.0]], dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(mc.plain_softmax(logits)), tf.nn.softmax(logits).numpy(), rtol=1e-6)
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    labels = np.array([3, 3])
+    layer = mc.plain_softmax_layer()
+    assert float(loss(labels[1:], layer(logits[1:]))) == pytest.approx(-np.log(1e-7), abs=1e-3)
+    # a Keras Softmax layer, by contrast, hands the loss its logits (exact loss 80)
+    assert float(loss(labels[1:], keras.layers.Softmax()(logits[1:]))) == pytest.approx(80.0, abs=1e-3)
+    # traced, as in fit: still no recovery
+    traced = tf.function(lambda z: loss(labels[1:], layer(z)))
+    assert float(traced(tf.constant(logits[1:]))) == pytest.approx(-np.log(1e-7), abs=1e-3)
+
+
+def _small_problem(n=64):
+    X, y = mc.make_blobs_dataset(n_samples=n)
+    return 100 * X, X, y
+
+
+def _network_makers():
+    """name -> (make the network, make its loss, its inputs): each call builds it afresh, same start."""
+    import keras
+
+    X_big, X_small, y = _small_problem()
+    loss = keras.losses.SparseCategoricalCrossentropy
+    return y, {
+        "logits": (lambda: mc.build_four_class_model("linear", seed=2), lambda: loss(from_logits=True), X_big),
+        "softmax": (lambda: mc.build_four_class_model("softmax", seed=2), loss, X_big),
+        "no recovery": (lambda: keras.Sequential([mc.build_four_class_model("linear", seed=2),
+                                                  mc.plain_softmax_layer()]), loss, X_small),
+    }
+
+
+def _three_networks():
+    y, makers = _network_makers()
+    return y, {name: (make(), make_loss(), X) for name, (make, make_loss, X) in makers.items()}
+
+
+def test_side_by_side_training_takes_exactly_the_steps_of_separate_fits():
+    import keras
+
+    y, makers = _network_makers()
+    networks = {name: (make(), make_loss(), X) for name, (make, make_loss, X) in makers.items()}
+    starts = {name: _weights(model) for name, (model, _, _) in networks.items()}
+    histories = mc.train_side_by_side(networks, y, epochs=2, batch_size=16, learning_rate=0.01, seed=5)
+    for name, (make, make_loss, X) in makers.items():
+        alone = make()
+        for start, fresh in zip(starts[name], alone.get_weights()):
+            np.testing.assert_array_equal(start, fresh)
+        alone.compile(loss=make_loss(), optimizer=keras.optimizers.Adam(learning_rate=0.01), metrics=["accuracy"])
+        keras.utils.set_random_seed(5)
+        history = alone.fit(X, y, epochs=2, batch_size=16, verbose=0).history
+        assert histories[name]["loss"] == history["loss"], name
+        assert histories[name]["accuracy"] == history["accuracy"], name
+        model = networks[name][0]
+        for trained, separately in zip(model.get_weights(), alone.get_weights()):
+            np.testing.assert_array_equal(trained, separately)
+        assert not np.array_equal(model.get_weights()[0], starts[name][0])   # it did train
+
+
+def test_a_network_trains_the_same_alone_or_beside_others():
+    y, networks = _three_networks()
+    _, more = _three_networks()
+    together = mc.train_side_by_side(networks, y, epochs=2)
+    alone = mc.train_side_by_side({"softmax": more["softmax"]}, y, epochs=2)
+    assert alone == {"softmax": together["softmax"]}
+    for a, b in zip(networks["softmax"][0].get_weights(), more["softmax"][0].get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_side_by_side_histories_hold_one_loss_and_accuracy_per_epoch_and_the_recovery_shows():
+    y, networks = _three_networks()
+    histories = mc.train_side_by_side(networks, y, epochs=3)
+    assert list(histories) == ["logits", "softmax", "no recovery"]
+    for history in histories.values():
+        assert len(history["loss"]) == len(history["accuracy"]) == 3
+        assert all(0.0 <= value <= 1.0 for value in history["accuracy"])
+    # TensorFlow recovers the logits behind Dense(4, activation="softmax"): the same steps exactly
+    assert histories["logits"] == histories["softmax"]
+
+
+def test_train_side_by_side_explains_what_it_needs():
+    import keras
+
+    y, networks = _three_networks()
+    model, loss, X = networks["logits"]
+    cases = [
+        ({}, y, {}, "networks must be a dict such as"),
+        ({"a": (model, loss)}, y, {}, "must be a tuple (model, loss, X)"),
+        ({"a": ("model", loss, X)}, y, {}, "the first item must be a Keras model"),
+        ({"a": (model, "loss", X)}, y, {}, "the second item must be a loss"),
+        ({"a": (model, loss, X[:10])}, y[:10], {"epochs": 0}, "epochs must be a whole number of at least 1"),
+        ({"a": (model, loss, X)}, y[:10], {}, "one class number per example"),
+        ({"a": (model, loss, X), "b": (keras.Sequential([model]), loss, X[:10])}, y, {},
+         "but the inputs of 'b' have 10 rows"),
+        ({"a": (model, loss, X[:, :1])}, y, {}, "shape (m, 2)"),
+    ]
+    for networks_in, y_in, options, phrase in cases:
+        with pytest.raises((TypeError, ValueError)) as raised:
+            mc.train_side_by_side(networks_in, y_in, **options)
+        assert phrase in str(raised.value), (phrase, str(raised.value))
+
+
+_HISTORIES = {
+    "logits": {"loss": [300.0, 20.0, 5.0], "accuracy": [0.2, 0.9, 0.96]},
+    "no recovery": {"loss": [12.09, 12.09, 12.09], "accuracy": [0.25, 0.25, 0.25]},
+}
+
+
+def test_training_histories_draw_accuracy_in_percent_and_loss_on_a_log_scale():
+    fig, (accuracy_ax, loss_ax) = plt.subplots(1, 2)
+    try:
+        lines = mc.plot_training_histories(accuracy_ax, loss_ax, _HISTORIES)
+        assert [line.get_label() for line in lines] == list(_HISTORIES)
+        assert lines[0].get_ydata().tolist() == pytest.approx([20.0, 90.0, 96.0])
+        assert lines[1].get_xdata().tolist() == [1, 2, 3]
+        assert loss_ax.get_yscale() == "log"
+        assert [line.get_ydata().tolist() for line in loss_ax.get_lines()] == [[300.0, 20.0, 5.0], [12.09] * 3]
+        assert accuracy_ax.get_xticks().tolist() == [1, 2, 3] and loss_ax.get_xticks().tolist() == [1, 2, 3]
+        assert [line.get_linestyle() for line in lines] == ["-", "--"]
+        chance = [line for line in accuracy_ax.get_lines() if line not in lines]
+        assert len(chance) == 1 and list(chance[0].get_ydata()) == [25.0, 25.0]
+        assert [t.get_text() for t in accuracy_ax.texts] == ["chance (25 %)"]
+        (legend,) = fig.legends
+        assert [t.get_text() for t in legend.get_texts()] == list(_HISTORIES)
+        assert accuracy_ax.get_ylim() == (0, 102)
+    finally:
+        plt.close(fig)
+
+
+def test_training_histories_are_described_with_their_first_and_last_numbers():
+    assert mc.describe_training_histories(_HISTORIES) == (
+        "Two panels over epochs 1 to 3, training accuracy on the left and training loss (log scale) on the "
+        "right, one line per network. logits: accuracy 20.0 % after epoch 1 and 96.0 % after epoch 3, loss "
+        "from 300 to 5; no recovery: accuracy 25.0 % after epoch 1 and 25.0 % after epoch 3, loss from 12.1 "
+        "to 12.1.")
+
+
+def test_training_histories_read_as_text_are_used_as_numbers():
+    from_a_log = {"a": {"loss": ["2.5", "0.5"], "accuracy": ["0.5", "0.75"]}}
+    assert mc.describe_training_histories(from_a_log).endswith(
+        "a: accuracy 50.0 % after epoch 1 and 75.0 % after epoch 2, loss from 2.5 to 0.5.")
+    fig, (accuracy_ax, loss_ax) = plt.subplots(1, 2)
+    try:
+        (line,) = mc.plot_training_histories(accuracy_ax, loss_ax, from_a_log)
+        assert list(line.get_ydata()) == [50.0, 75.0]
+        assert list(loss_ax.get_lines()[0].get_ydata()) == [2.5, 0.5]
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("bad, sentence", [
+    ({}, 'histories must be a dict such as {"logits": {"loss": [...], "accuracy": [...]}}, as '
+         "train_side_by_side returns it, with at least one entry."),
+    ({"a": {"loss": [1.0]}}, 'histories[\'a\'] must be a dict with a "loss" and an "accuracy" list.'),
+    ({"a": [1.0]}, 'histories[\'a\'] must be a dict with a "loss" and an "accuracy" list.'),
+    ({"a": {"loss": [1.0, 2.0], "accuracy": [0.5]}},
+     "histories['a'] needs one loss and one accuracy per epoch, as many of each."),
+])
+def test_training_history_helpers_say_exactly_what_they_need(bad, sentence):
+    with pytest.raises(ValueError) as raised:
+        mc.describe_training_histories(bad)
+    assert str(raised.value) == sentence
+
+
+@pytest.mark.parametrize("bad, phrase", [
+    ({}, "histories must be a dict"),
+    ({"a": [1.0]}, "must be a dict with a \"loss\""),
+    ({"a": {"loss": [1.0, 2.0], "accuracy": [0.5]}}, "as many of each"),
+    ({"a": {"loss": [], "accuracy": []}}, "one loss and one accuracy per epoch"),
+])
+def test_training_history_helpers_explain_what_they_need(bad, phrase):
+    with pytest.raises(ValueError, match=phrase):
+        mc.describe_training_histories(bad)
+
+
+def test_crossentropy_source_finds_exactly_the_function_ast_finds():
+    import ast
+
+    for backend in mc.KERAS_BACKENDS:
+        text = mc.backend_nn_source(backend)
+        functions = [node for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)]
+        assert len(functions) > 20
+        for node in functions:
+            assert mc.crossentropy_source(backend, node.name) == ast.get_source_segment(text, node), (backend, node.name)
+
+
+def test_crossentropy_source_stops_at_the_next_top_level_line_and_drops_trailing_blank_lines(monkeypatch):
+    text = "import x\n\ndef f(\n    a,\n):\n    return a\n\n\n# a comment\ndef g():\n    pass\n"
+    monkeypatch.setattr(mc, "backend_nn_source", lambda backend: text)
+    assert mc.crossentropy_source("jax", "f") == "def f(\n    a,\n):\n    return a"
+    assert mc.crossentropy_source("jax", "g") == "def g():\n    pass"
+    # a one-line function right above a statement, and one blank line before the next
+    text = "def h(): return 1\nx = 2\ndef k():\n    return 3\n\nclass C:\n    pass\n"
+    assert mc.crossentropy_source("jax", "h") == "def h(): return 1"
+    assert mc.crossentropy_source("jax", "k") == "def k():\n    return 3"
+    with pytest.raises(ValueError, match="has no function 'missing'"):
+        mc.crossentropy_source("jax", "missing")
+
+
+def test_onednn_enabled_follows_tf_enable_onednn_opts():
+    import os
+    import platform
+
+    # This process: TensorFlow's default on x86-64 Linux is oneDNN on.
+    if sys.platform == "linux" and platform.machine() == "x86_64":
+        assert mc.onednn_enabled() is (os.environ.get("TF_ENABLE_ONEDNN_OPTS") != "0")
+    # A process started with oneDNN off (one TensorFlow import, about 4 s).
+    off = "1" if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "0" else "0"
+    environment = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": off, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    code = "import lab_utils_multiclass as mc; print(mc.onednn_enabled())"
+    result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-500:]
+    assert result.stdout.strip() == str(off == "1")

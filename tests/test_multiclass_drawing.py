@@ -250,3 +250,63 @@ def test_confidence_map_keeps_the_small_doubt_float32_would_round_away(ax):
     X, y = mc.make_blobs_dataset(n_samples=40)
     confidence = mc.plot_confidence_map(ax, Float32Logits(), X, y, outputs="logits", resolution=3)
     np.testing.assert_allclose(1 - confidence, 3 * np.exp(-20.0), rtol=1e-6)
+
+
+# --- the training-history figure of lesson 05 -------------------------------------------
+
+_THREE_HISTORIES = {
+    "logits": {"loss": [300.0, 20.0, 5.0], "accuracy": [0.2, 0.9, 0.96]},
+    "softmax": {"loss": [300.0, 20.0, 5.0], "accuracy": [0.2, 0.9, 0.96]},
+    "no recovery": {"loss": [12.09, 12.09, 12.09], "accuracy": [0.25, 0.25, 0.25]},
+    "normalised": {"loss": [1.4, 1.0, 0.5], "accuracy": [0.3, 0.8, 0.97]},
+}
+
+
+@pytest.fixture
+def two_panels():
+    fig, axes = plt.subplots(1, 2)
+    yield fig, axes
+    plt.close(fig)
+
+
+def test_training_histories_draw_each_network_alike_in_both_panels_and_tell_coinciding_lines_apart(two_panels):
+    fig, (accuracy_ax, loss_ax) = two_panels
+    lines = mc.plot_training_histories(accuracy_ax, loss_ax, _THREE_HISTORIES)
+    loss_lines = loss_ax.get_lines()
+    assert len(loss_lines) == 4
+    for index, (line, loss_line) in enumerate(zip(lines, loss_lines)):
+        for artist in (line, loss_line):
+            assert artist.get_marker() == ["o", "s", "^", "D"][index]
+            assert artist.get_linestyle() == ["-", "--", ":", "-."][index]
+            assert artist.get_markersize() == [8, 6, 4, 8][index]
+            assert to_hex(artist.get_color()) == mc.CLASS_COLORS[index].lower()
+            assert artist.get_label() == list(_THREE_HISTORIES)[index]
+            assert list(artist.get_xdata()) == [1, 2, 3]
+    assert list(loss_lines[3].get_ydata()) == [1.4, 1.0, 0.5]
+
+
+def test_training_histories_label_both_panels_and_mark_chance_quietly_under_the_lines(two_panels):
+    fig, (accuracy_ax, loss_ax) = two_panels
+    lines = mc.plot_training_histories(accuracy_ax, loss_ax, _THREE_HISTORIES)
+    assert (accuracy_ax.get_title(), loss_ax.get_title()) == ("Accuracy", "Loss")
+    assert accuracy_ax.get_xlabel() == loss_ax.get_xlabel() == "epoch"
+    assert accuracy_ax.get_ylabel() == "training accuracy (%)"
+    assert loss_ax.get_ylabel() == "training loss (log scale)"
+    (chance,) = [line for line in accuracy_ax.get_lines() if line not in lines]
+    assert (chance.get_linestyle(), chance.get_linewidth(), chance.get_color(), chance.get_zorder()) == (":", 1, "gray", 0)
+    (label,) = accuracy_ax.texts
+    assert label.get_text() == "chance (25 %)" and label.xy == (3, 25.0)
+    assert label.get_anncoords() == "offset points" and tuple(label.xyann) == (0, -14)
+    assert (label.get_horizontalalignment(), label.get_color(), label.get_fontsize()) == ("right", "gray", 10)
+
+
+def test_training_histories_legend_sits_under_the_two_panels_in_two_columns(two_panels):
+    fig, (accuracy_ax, loss_ax) = two_panels
+    lines = mc.plot_training_histories(accuracy_ax, loss_ax, _THREE_HISTORIES)
+    (legend,) = fig.legends
+    assert [handle.get_label() for handle in legend.legend_handles] == list(_THREE_HISTORIES)
+    assert legend._loc == 9                      # "upper center": its top edge at the anchor
+    anchor = legend.get_bbox_to_anchor().transformed(fig.transFigure.inverted())
+    assert (round(anchor.x0, 6), round(anchor.y0, 6)) == (0.5, 0.0)
+    assert legend._ncols == 2 and legend.markerscale == 1.2
+    assert len(lines) == 4
