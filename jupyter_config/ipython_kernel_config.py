@@ -16,3 +16,21 @@ c.IPKernelApp.capture_fd_output = False
 
 # Quieten TensorFlow's C++ logging that happens after import (terminal only).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# JupyterLab writes the kernel's language_info into a notebook when its kernel
+# starts, and marks the notebook modified when that differs from what the file
+# holds (jupyter/notebook#2123, still so in JupyterLab 4.6). The lessons were
+# stored by one Python (3.11.7), so on 3.11.9, 3.12 or 3.13 every lesson opened
+# modified and closing it asked to save. Their outputs are the same on every
+# supported Python, so this kernel leaves the Python version out of
+# language_info: the lessons store none, and opening one changes nothing.
+from ipykernel.ipkernel import IPythonKernel  # noqa: E402
+
+
+class SameOnEveryPythonKernel(IPythonKernel):
+    """IPython's kernel, reporting language_info without the Python version."""
+
+    language_info = {key: value for key, value in IPythonKernel.language_info.items() if key != "version"}
+
+
+c.IPKernelApp.kernel_class = SameOnEveryPythonKernel

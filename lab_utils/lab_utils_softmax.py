@@ -545,6 +545,10 @@ class SoftmaxExplorer:
             line += f"\nmessage: {self.message}"
         return line
 
+    def _live_alt(self) -> str:
+        return (f"The {self.kind}'s two bar charts: the logits z of {self.n} classes and "
+                f"their probabilities a from {self._name}.")
+
     def _alt(self) -> str:
         return (f"Two bar charts: the logits z of {self.n} classes and their probabilities "
                 f"a from {self._name}. {self.summary()}")
@@ -560,7 +564,10 @@ class SoftmaxExplorer:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         if self.interactive:
-            bundle = live_figure_bundle(self.widget, self.fig, self._alt())
+            # The saved picture becomes the explorer's last frame when the notebook is
+            # saved (lab_utils_display.keep_saved_pictures): its alt text says what the
+            # figure is, the state it was displayed in is in text/plain.
+            bundle = live_figure_bundle(self.widget, self.fig, self._live_alt())
             bundle["text/plain"] = self.summary()
             # Saving the picture drew the figure, bars included, and that draw
             # kept its background: take a clean one with a full draw.

@@ -1006,7 +1006,9 @@ def test_every_check_is_followed_by_a_collapsed_solution_with_the_source_solutio
     solutions = source_solutions()
     for cell, _, solution in exercises():
         assert solution.cell_type == "markdown"
-        assert solution.source.startswith("<details><summary>Show solution</summary>")
+        # A summary only as wide as its words: a click beside them opens nothing (issue 23).
+        assert re.match(r'<details><summary style="display: inline-block;[^"]*">&#9656; Show solution'
+                        r'</summary>', solution.source), solution.source[:120]
         assert solution.source.rstrip().endswith("</details>")
         shown = re.search(r"```python\n(.*?)\n```", solution.source, re.S).group(1)
         expected = solution_lines(solutions[defined_function(cell)])

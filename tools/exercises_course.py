@@ -164,7 +164,8 @@ def _cell_report(course: Path, student_id: str) -> tuple[float, float, list[str]
             shown = " ".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs
                              if o.output_type == "display_data")
             why = errors[0].ename if errors else (
-                "not done yet" if shown.startswith("Not done yet") else "checks failed")
+                "not done yet" if shown.startswith("Not done yet") else
+                "timed out" if " did not finish in " in shown else "checks failed")  # the checker's own limit
             if any(e.ename in ("CellTimeoutError", "KeyboardInterrupt") for e in errors):
                 why = "timed out"  # nbgrader interrupts a cell after Execute.timeout
             notes.append(f"{grade_id} {why}: 0 of {most:g}")
