@@ -27,3 +27,11 @@ def test_a_kernel_started_from_this_environment_stores_no_python_version(tmp_pat
     NotebookClient(notebook, kernel_name="python3", timeout=60).execute()
     assert notebook.metadata.language_info["name"] == "python"
     assert "version" not in notebook.metadata.language_info
+
+
+def test_the_kernels_control_lock_exists_before_any_control_message():
+    import asyncio
+
+    config = PyFileConfigLoader("ipython_kernel_config.py", str(ROOT / "jupyter_config")).load_config()
+    trait = config.IPKernelApp.kernel_class.class_traits()["_control_lock"]
+    assert isinstance(trait.make_dynamic_default(), asyncio.Lock)  # ipykernel's own default: None
