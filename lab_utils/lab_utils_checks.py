@@ -993,8 +993,8 @@ FIRST_STEPS: dict[str, str] = {
 
 def _interrupted(checker_name: str) -> KeyboardInterrupt:
     """A KeyboardInterrupt that IPython shows as one line, not a traceback."""
-    line = (f"{checker_name} stopped: you interrupted it (the stop button or Ctrl+C). "
-            "Run the cell again to check your function.")
+    line = (f"{checker_name} was interrupted (the stop button, or Ctrl+C): run the cell again "
+            "to check your function.")
     stopped = KeyboardInterrupt(line)
     stopped._render_traceback_ = lambda: [line]  # IPython's hook for an exception's own display
     return stopped

@@ -433,8 +433,8 @@ def test_ctrl_c_during_a_check_raises_keyboardinterrupt_shown_as_one_line():
 
     with pytest.raises(KeyboardInterrupt) as caught:
         checks.check_softmax(interrupted)
-    line = ("check_softmax stopped: you interrupted it (the stop button or Ctrl+C). "
-            "Run the cell again to check your function.")
+    line = ("check_softmax was interrupted (the stop button, or Ctrl+C): run the cell again "
+            "to check your function.")
     assert caught.value._render_traceback_() == [line]
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
@@ -460,5 +460,5 @@ def test_ctrl_c_in_ipython_prints_one_line_not_a_traceback():
     child.send_signal(signal.SIGINT)
     output, _ = child.communicate(timeout=30)
     lines = [line for line in output.splitlines() if line.strip()]
-    assert lines == ["check_softmax stopped: you interrupted it (the stop button or Ctrl+C). "
-                     "Run the cell again to check your function.", "after"], output
+    assert lines == ["check_softmax was interrupted (the stop button, or Ctrl+C): run the cell "
+                     "again to check your function.", "after"], output

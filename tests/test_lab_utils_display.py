@@ -6,6 +6,7 @@ import asyncio
 import base64
 import importlib.util
 import io
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -427,4 +428,35 @@ def test_a_stored_lesson_opens_unmodified_and_its_live_figures_say_how_to_go_liv
     for cell in notebook["cells"]:
         for output in cell.get("outputs", []):
             if display.WIDGET_VIEW in output.get("data", {}):
-                assert display.SAVED_FIGURE_NOTE in "".join(output["data"]["text/html"])
+                html = "".join(output["data"]["text/html"])
+                assert display.SAVED_FIGURE_NOTE in html
+                # The picture is the canvas's last frame (as wide as the figure), not the
+                # picture taken when the cell displayed it (cropped to its contents).
+                width = int(re.search(r'width="(\d+)"', html).group(1))
+                frame = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
+                assert decode_png(frame).shape[1] == width, "the picture is not the figure's last frame"
+
+
+def test_lesson_01s_saved_explorer_picture_is_the_state_its_next_cell_reports():
+    import json
+
+    import lab_utils_common
+
+    notebook = json.loads((LESSONS[0].parent / "01_softmax_function.ipynb").read_text())
+    html = next("".join(output["data"]["text/html"]) for cell in notebook["cells"]
+                for output in cell.get("outputs", []) if display.WIDGET_VIEW in output.get("data", {}))
+    saved = decode_png(re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)).astype(int)
+
+    def my_softmax(z):  # lesson 01's
+        exponentials = np.exp(z)
+        return exponentials / np.sum(exponentials)
+
+    differences = {}
+    with plt.rc_context():
+        lab_utils_common.use_style()
+        for z in ([0.0, 0.0, 0.0, 8.0], [1.0, 2.0, 0.5, 3.0]):  # where the scenario ends; the start
+            explorer = ls.plt_softmax(my_softmax, interactive=False).set_z(z)
+            explorer.fig.canvas.draw()
+            drawn = np.asarray(explorer.fig.canvas.buffer_rgba()).astype(int)
+            differences[z[-1]] = np.abs(drawn - saved).mean() if drawn.shape == saved.shape else np.inf
+    assert differences[8.0] < 0.5 < differences[3.0], differences
