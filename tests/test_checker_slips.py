@@ -348,14 +348,17 @@ def short_limits(monkeypatch):
     monkeypatch.setattr(checks, "BATTERY_SECONDS", 0.5)
 
 
-def test_a_function_that_never_returns_gets_one_sentence_within_10_s():
+def test_a_function_that_never_returns_gets_one_sentence_as_soon_as_its_time_is_up(monkeypatch):
+    # The browser test runs the real 5 s in lesson 07; here the same path with 0.5 s.
+    assert (checks.CALL_SECONDS, checks.BATTERY_SECONDS) == (5.0, 8.0)  # 8 s and a little: within 10
+    monkeypatch.setattr(checks, "CALL_SECONDS", 0.5)
     started = time.monotonic()
     report = checks.run_softmax_checks(loops_forever)
     seconds = time.monotonic() - started
-    assert report.message == ("Check 1 of 7 stopped: loops_forever did not finish in 5 s: "
+    assert report.message == ("Check 1 of 7 stopped: loops_forever did not finish in 0.5 s: "
                               "is there a loop that never ends?")
     assert (report.passed, report.mistake, report.failed_check) == (False, "timed_out", 1)
-    assert 5 <= seconds < 10
+    assert 0.5 <= seconds < 2
 
 
 @pytest.mark.parametrize("checker", RUNNERS)
@@ -409,11 +412,19 @@ def test_without_sigalrm_a_timer_thread_interrupts_the_main_thread(short_limits,
 
 
 def test_outside_the_main_thread_the_check_stops_waiting_and_says_so(short_limits):
+    released = threading.Event()
+
+    def loops_until_released(z):  # the checker cannot stop it: the test does, afterwards
+        while not released.is_set():
+            pass
+        return softmax(z)
+
     reports = []
-    worker = threading.Thread(target=lambda: reports.append(checks.run_softmax_checks(loops_forever)),
+    worker = threading.Thread(target=lambda: reports.append(checks.run_softmax_checks(loops_until_released)),
                               daemon=True)
     worker.start()
     worker.join(5)
+    released.set()  # else the abandoned loop would hold the GIL for the rest of the session
     [report] = reports
     assert report.mistake == "timed_out"
     assert report.headline.endswith("It may still be running: restart the kernel to stop it.")
