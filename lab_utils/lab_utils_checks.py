@@ -777,13 +777,18 @@ def _call_with_alarm(fn, arguments, seconds):
 
 
 def _call_with_interrupt_main(fn, arguments, seconds):
-    """The main thread without SIGALRM (Windows): a timer thread sends the main thread Ctrl+C."""
+    """The main thread without SIGALRM (Windows): a timer thread sends the main thread Ctrl+C.
+
+    Python's own Ctrl+C handler is put in place for the call: a simulated Ctrl+C
+    does nothing where SIGINT is ignored or handled otherwise (a test runner's).
+    """
     fired = threading.Event()
 
     def time_is_up():
         fired.set()
         _thread.interrupt_main()
 
+    previous_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(seconds, time_is_up)
     timer.daemon = True
     timer.start()
@@ -801,6 +806,7 @@ def _call_with_interrupt_main(fn, arguments, seconds):
                 time.sleep(0.01)
             except KeyboardInterrupt:
                 pass
+        signal.signal(signal.SIGINT, previous_handler)
 
 
 def _call_in_a_thread(fn, arguments, seconds):

@@ -403,12 +403,19 @@ def test_someone_elses_timer_keeps_running(short_limits):
         signal.signal(signal.SIGALRM, previous)
 
 
-def test_without_sigalrm_a_timer_thread_interrupts_the_main_thread(short_limits, monkeypatch):
+@pytest.mark.parametrize("sigint", [signal.default_int_handler, signal.SIG_IGN],
+                         ids=["Python's Ctrl+C handler", "Ctrl+C ignored, as under some test runners"])
+def test_without_sigalrm_a_timer_thread_interrupts_the_main_thread(short_limits, monkeypatch, sigint):
     monkeypatch.delattr(checks.signal, "setitimer")
-    report = checks.run_softmax_checks(loops_forever)
-    assert report.mistake == "timed_out" and "did not finish in 0.3 s" in report.headline
-    assert checks.run_softmax_checks(softmax).passed
-    time.sleep(0.4)  # no stray Ctrl+C arrives afterwards
+    previous = signal.signal(signal.SIGINT, sigint)
+    try:
+        report = checks.run_softmax_checks(loops_forever)
+        assert report.mistake == "timed_out" and "did not finish in 0.3 s" in report.headline
+        assert checks.run_softmax_checks(softmax).passed
+        time.sleep(0.4)  # no stray Ctrl+C arrives afterwards
+        assert signal.getsignal(signal.SIGINT) == sigint
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_outside_the_main_thread_the_check_stops_waiting_and_says_so(short_limits):
