@@ -60,9 +60,15 @@ nothing and loads neither TensorFlow nor matplotlib.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
+import contextvars
 import html
+import io
 import re
+import signal
+import threading
+import time
 import warnings
 from dataclasses import dataclass
 from functools import partial
@@ -91,11 +97,44 @@ __all__ = [
 RTOL = 1e-5
 ATOL = 1e-6
 
+#: Seconds one call of the student's function may take before the checker stops waiting.
+CALL_SECONDS = 5.0
+#: Seconds all the calls of one battery may take together, so a checker answers within 10 s.
+BATTERY_SECONDS = 8.0
+
 HINTS: dict[str, str] = {
     # --- the exercise has not been started
     "not_done": (
         "Replace the line raise NotImplementedError() with your own code, then run "
         "that cell and this one again."
+    ),
+    # --- the function ran too long, or returned something that is not its own result
+    "timed_out": (
+        "Your function did not finish within the time limit: a loop that never ends (a while "
+        "whose condition never becomes false), or one over far more items than the array has. "
+        "Fix the loop, run the cell that defines the function, then run the check again."
+    ),
+    "returned_outside_variable": (
+        "Your function returned an array made outside it, not one computed from its "
+        "arguments: usually a variable of the notebook (such as the probabilities of a cell "
+        "above), because the name in the return line is never assigned inside the function. "
+        "Assign that name in your own lines, from the function's arguments."
+    ),
+    "printed_not_returned": (
+        "Your function printed its result instead of returning it: print only shows a value, "
+        "return hands it back to whoever called the function. End the function with return "
+        "and the name of your result."
+    ),
+    "returned_several": (
+        "Your function returned several things separated by commas, which Python packs into "
+        "one tuple. Return only the result the exercise asks for: return probabilities (or "
+        "return loss)."
+    ),
+    "returned_list": (
+        "Your numbers are right, but they came back as a Python list (or tuple), and the "
+        "exercise asks for a NumPy array. Compute with NumPy on the whole array, for example "
+        "np.exp(z) / np.sum(np.exp(z)), or turn the list into an array with np.array(...) "
+        "before returning it."
     ),
     # --- the function could not be run, or returned something unusable
     "not_a_function": (
@@ -126,6 +165,17 @@ HINTS: dict[str, str] = {
         "An index was out of range. Classes are numbered 0 to N - 1, and the "
         "target's probability is probabilities[target_class] for one example, "
         "probabilities[np.arange(m), target_class] for a batch."
+    ),
+    "raised_too_many_indices": (
+        "Your function indexed one example, of shape (N,), with two indices, as for a batch: "
+        "probabilities[rows, target_class] needs a 2-D array (NumPy says 'too many indices'). "
+        "For one example use probabilities[target_class]; probabilities.ndim == 1 tells the "
+        "two cases apart."
+    ),
+    "math_function": (
+        "math.exp and math.log take one number at a time, not an array (NumPy says 'only "
+        "0-dimensional arrays can be converted'). Use np.exp and np.log: they work on every "
+        "entry of an array at once."
     ),
     "raised_argument_order": (
         "Your function indexed into a number, or used an array of probabilities "
@@ -171,6 +221,36 @@ HINTS: dict[str, str] = {
         "they do not add up to 1: you divided by something other than the sum "
         "of the exponentials, such as the largest one, the number of classes or "
         "the sum of z. Divide each e^z_j by the sum of all the exponentials."
+    ),
+    "max_in_one_place": (
+        "You subtracted the largest logit in one place only: in the exponentials on top but not "
+        "in the sum below (or the other way round), so the outputs no longer add up to 1. "
+        "Shift once and use the result in both: shifted = z - np.max(z, axis=-1, "
+        "keepdims=True), exponentials = np.exp(shifted), then divide exponentials by their sum."
+    ),
+    "argmax_not_max": (
+        "np.argmax(z) is the position of the largest logit (a number from 0 to N - 1), not its "
+        "value, so subtracting it does not keep the exponentials small. Subtract the largest "
+        "value itself: np.max(z, axis=-1, keepdims=True)."
+    ),
+    "integer_buffer": (
+        "An array made with np.zeros_like(z) (or np.empty_like(z), or a copy of z) has z's "
+        "type: for integer logits such as np.array([3, 1, 2]) it holds whole numbers, and "
+        "every probability stored in it is cut down to 0. Make a float array, "
+        "np.zeros(z.shape), or convert z first: z = np.asarray(z, dtype=float)."
+    ),
+    "log_probabilities": (
+        "Your outputs are the logarithms of the probabilities, z_j - log(sum of e^z): they are "
+        "negative and do not add up to 1. The softmax is e^z_j divided by the sum of e^z; "
+        "apply np.exp to what you have, or leave out the log."
+    ),
+    "softmax_twice": (
+        "Your result is the softmax of the softmax of z: the outputs went through softmax a "
+        "second time, which pulls them towards equal probabilities. Apply it once."
+    ),
+    "rounded": (
+        "Your outputs are rounded. Return the full values and round only when you print them: "
+        "the checker compares about six significant digits."
     ),
     "batch_sum": (
         "Each row is one example and must add up to 1, but your rows add up to 1 "
@@ -255,6 +335,28 @@ HINTS: dict[str, str] = {
         "Use the natural logarithm, np.log. Your result matches log base 10 or "
         "base 2, which scales the loss (and its gradient) by a constant."
     ),
+    "target_as_one_hot": (
+        "target_class is the class number itself (an integer such as 3), not a one-hot vector, "
+        "so multiplying by it scales the logs instead of picking one. Index with it: "
+        "-np.log(probabilities[target_class])."
+    ),
+    "take_without_axis": (
+        "np.take without axis= reads the batch as one flat list, so every target is looked up "
+        "in the first row. Pair row i with its own target: probabilities[np.arange(m), "
+        "target_class], or np.take_along_axis(probabilities, target_class[:, None], axis=-1)[:, 0]."
+    ),
+    "softmax_of_probabilities": (
+        "Your loss applies a softmax to numbers that are already probabilities (the output of "
+        "a softmax), which pulls them towards equal values. Take the log of the target's "
+        "probability as it is: -np.log(probabilities[target_class])."
+    ),
+    "clipped_probability": (
+        "A tiny probability for the target must give a large loss: -log(1e-12) is 27.63. Yours "
+        "is smaller, as when the probability is clipped to at least a small epsilon (np.clip(p, "
+        "1e-7, 1 - 1e-7) is what Keras does) or has a small number added before the log. "
+        "Lesson 05 shows what that clip does to the loss and its gradient. Take -np.log of "
+        "the probability itself."
+    ),
     "wrong_class_index": (
         "Your loss uses the probability of the class just before the target. "
         "Classes are numbered from 0, so the target's probability is "
@@ -287,6 +389,19 @@ HINTS: dict[str, str] = {
         "Your loss is off by max(z): you subtracted the largest logit inside the "
         "log of the sum but not from z_y. Shift both the same way: "
         "log(a_y) = (z_y - max(z)) - log(sum(e^(z - max(z))))."
+    ),
+    "no_log_sum_exp": (
+        "Your loss is -z_y (or max(z) - z_y): the log of the sum of e^z is missing. "
+        "log(a_y) = (z_y - c) - log(sum of e^(z_k - c)) with c = max(z), and the loss is minus that."
+    ),
+    "log_base_in_sum": (
+        "The log of the sum of exponentials must be the natural log, np.log: "
+        "log(e^x) = x holds only for base e, so np.log10 or np.log2 there gives a wrong loss."
+    ),
+    "log_sum_exp_without_exp": (
+        "Inside the log, add up the exponentials e^(z_k - c), not the shifted logits z_k - c "
+        "themselves: np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True)). A sum of shifted "
+        "logits is 0 or negative, and its log is -inf or nan."
     ),
     "batch_logsumexp": (
         "Your log of the sum of e^z adds up the whole batch, so every example is "
@@ -442,6 +557,11 @@ class _Case:
     wrong_shape: str = "wrong_shape"
     # mistake named for wrong values that no look-alike explains
     wrong_values: str = "wrong_values"
+    # (mistake, matcher) pairs that explain a result holding nan or inf (tried before if_not_finite)
+    explain_not_finite: tuple[tuple[str, Matcher], ...] = ()
+    # refine(call) -> a better mistake than if_not_finite, or None; ``call(arguments)``
+    # runs the student's function on other arguments (the argmax probe)
+    refine_not_finite: Callable | None = None
 
 
 @contextlib.contextmanager
@@ -502,13 +622,13 @@ def _function_name(fn) -> str:
     return name if name and name.isidentifier() else "your function"
 
 
-def _format(value, prefix: str) -> str:
+def _format(value, prefix: str, precision: int = 4, suppress_small: bool = True) -> str:
     """``prefix`` followed by ``value``, continuation lines aligned under it."""
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        text = np.array2string(value, precision=4, suppress_small=True, prefix=prefix,
-                               max_line_width=88)
+        text = np.array2string(value, precision=precision, suppress_small=suppress_small,
+                               prefix=prefix, max_line_width=88)
     elif isinstance(value, (float, np.floating)):
-        text = f"{float(value):.4f}"
+        text = f"{float(value):.{precision}f}"
     else:
         text = repr(value)
         if len(text) > 120:
@@ -516,10 +636,21 @@ def _format(value, prefix: str) -> str:
     return prefix + text
 
 
+def _distinguishing_precision(expected: np.ndarray, got: np.ndarray) -> int:
+    """4 digits, or as many more as it takes for expected and got to print differently."""
+    for precision in range(4, 18):
+        if _format(expected, "", precision) != _format(got, "", precision):
+            return precision
+    return 17
+
+
 def _describe_arguments(case: _Case) -> str:
     lines = []
     for name, value in zip(case.argument_names, case.arguments):
-        lines.append(_format(value, f"  {'input:' if not lines else '':<10}{name} = "))
+        # Inputs are shown as they are: a probability of 1e-12 must not print as 0.
+        tiny = isinstance(value, np.ndarray) and bool(np.any((value != 0) & (np.abs(value) < 1e-4)))
+        lines.append(_format(value, f"  {'input:' if not lines else '':<10}{name} = ",
+                             suppress_small=not tiny))
     return "\n".join(lines)
 
 
@@ -530,6 +661,8 @@ _INDEXED_WRONG = re.compile(
     r"|invalid index to scalar variable"
     r"|arrays used as indices must be of integer"
     r"|only integers, slices")
+# What NumPy says when math.exp or math.log is given an array (NumPy 1 and 2 wordings).
+_MATH_ON_AN_ARRAY = re.compile(r"only (length-1|0-dimensional) arrays can be converted to Python scalars")
 
 
 def _error_mistake(error: Exception, case: _Case, fn) -> str:
@@ -545,8 +678,12 @@ def _error_mistake(error: Exception, case: _Case, fn) -> str:
         return "raised_broadcast"
     if isinstance(error, np.exceptions.AxisError):
         return "raised_axis"
+    if isinstance(error, TypeError) and _MATH_ON_AN_ARRAY.search(text):
+        return "math_function"
     if len(case.arguments) > 1 and _INDEXED_WRONG.search(text):
         return "raised_argument_order"
+    if isinstance(error, IndexError) and text.startswith("too many indices"):
+        return "raised_too_many_indices"
     if isinstance(error, IndexError):
         return "raised_index"
     return case.if_raises
@@ -575,7 +712,9 @@ def _extra_details(mistake: str, got: np.ndarray, case: _Case) -> list[str]:
         with _quiet():
             divisor = float(np.exp(z[0]) / got[0])
             total = float(np.sum(np.exp(z)))
-        return [f"  (your outputs are e^z divided by {divisor:.4g}; the sum of e^z is {total:.4g})"]
+        digits = next((d for d in range(4, 17) if f"{divisor:.{d}g}" != f"{total:.{d}g}"), 17)
+        return [f"  (your outputs are e^z divided by {divisor:.{digits}g}; "
+                f"the sum of e^z is {total:.{digits}g})"]
     if mistake == "wrong_values" and got.shape == z.shape:
         sums = np.sum(got, axis=-1)
         if z.ndim == 1:
@@ -594,55 +733,258 @@ def _warning_details(caught) -> list[str]:
     return ["  NumPy warned: " + "; ".join(messages)] if messages else []
 
 
-def _run_case(fn, case: _Case) -> tuple[str, list[str]] | None:
-    """None when ``fn`` passes ``case``; otherwise (mistake, detail lines)."""
+
+class _TimedOut(BaseException):
+    """The student's function ran out of time.
+
+    A BaseException, so that a student's ``except Exception`` cannot swallow it.
+    ``still_running`` is True where the call could only be abandoned, not stopped
+    (a checker called from a thread other than the main one).
+    """
+
+    def __init__(self, still_running: bool = False):
+        super().__init__()
+        self.still_running = still_running
+
+
+def _call_with_alarm(fn, arguments, seconds):
+    """The main thread where SIGALRM exists (Linux, macOS): the alarm stops the function.
+
+    The alarm fires again every 0.1 s, so a loop whose bare ``except:`` swallows
+    the first one meets the next on its way out. The handler and any timer that
+    was set before are put back afterwards.
+    """
+    armed = [True]
+
+    def time_is_up(signum, frame):
+        if armed[0]:
+            raise _TimedOut()
+
+    started = time.monotonic()
+    previous_handler = signal.signal(signal.SIGALRM, time_is_up)
+    previous_timer = signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
+    try:
+        try:
+            return fn(*arguments)
+        finally:
+            armed[0] = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    finally:
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_timer[0] > 0:  # someone else's timer: give it back what is left of its time
+            left = max(previous_timer[0] - (time.monotonic() - started), 0.001)
+            signal.setitimer(signal.ITIMER_REAL, left, previous_timer[1])
+
+
+def _call_with_interrupt_main(fn, arguments, seconds):
+    """The main thread without SIGALRM (Windows): a timer thread sends the main thread Ctrl+C.
+
+    Python's own Ctrl+C handler is put in place for the call: a simulated Ctrl+C
+    does nothing where SIGINT is ignored or handled otherwise (a test runner's).
+    """
+    fired = threading.Event()
+
+    def time_is_up():
+        fired.set()
+        _thread.interrupt_main()
+
+    previous_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(seconds, time_is_up)
+    timer.daemon = True
+    timer.start()
+    try:
+        return fn(*arguments)
+    except KeyboardInterrupt:
+        if fired.is_set():
+            raise _TimedOut() from None
+        raise
+    finally:
+        timer.cancel()
+        timer.join()
+        if fired.is_set():  # a Ctrl+C sent just as the function returned lands here
+            try:
+                time.sleep(0.01)
+            except KeyboardInterrupt:
+                pass
+        signal.signal(signal.SIGINT, previous_handler)
+
+
+def _call_in_a_thread(fn, arguments, seconds):
+    """Any other thread: nothing can stop the function, so the checker stops waiting for it."""
+    outcome = {}
+    context = contextvars.copy_context()  # NumPy's error settings are per context
+
+    def work():
+        try:
+            outcome["result"] = context.run(fn, *arguments)
+        except BaseException as error:  # handed over to the caller below
+            outcome["error"] = error
+
+    worker = threading.Thread(target=work, name="softmax-lab check", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise _TimedOut(still_running=True)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _time_limited_call(fn, arguments, seconds):
+    """``fn(*arguments)``, or _TimedOut after ``seconds``, by the best means where it runs."""
+    if threading.current_thread() is not threading.main_thread():
+        return _call_in_a_thread(fn, arguments, seconds)
+    if hasattr(signal, "setitimer"):
+        return _call_with_alarm(fn, arguments, seconds)
+    return _call_with_interrupt_main(fn, arguments, seconds)
+
+
+class _Calls:
+    """Every call of one battery to the student's function, within one time budget.
+
+    ``printed`` holds what the last call printed (kept out of the notebook, shown
+    in the report when the case fails).
+    """
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.deadline = time.monotonic() + BATTERY_SECONDS
+        self.printed = ""
+        self.limit = CALL_SECONDS  # the limit of the last call
+
+    def __call__(self, arguments: tuple):
+        self.limit = min(CALL_SECONDS, self.deadline - time.monotonic())
+        if self.limit <= 0:
+            raise _TimedOut()
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            try:
+                return _time_limited_call(self.fn, arguments, self.limit)
+            finally:
+                self.printed = printed.getvalue()
+
+
+def _printed_details(printed: str) -> list[str]:
+    lines = [line for line in printed.strip().splitlines() if line.strip()]
+    if not lines:
+        return []
+    shown = lines[0] if len(lines[0]) <= 100 else lines[0][:97] + "..."
+    more = f" (and {len(lines) - 1} more lines)" if len(lines) > 1 else ""
+    return [f"  printed:  {shown}{more}"]
+
+
+def _outside_name(fn, result) -> str | None:
+    """The name of a module-level variable of ``fn`` that is ``result`` itself, if any."""
+    namespace = getattr(fn, "__globals__", None)
+    if not isinstance(namespace, dict) or result is None:
+        return None
+    for name, value in list(namespace.items()):
+        if value is result and not name.startswith("_") and name not in ("In", "Out"):
+            return name
+    return None
+
+
+def _returns_an_outside_object(calls: _Calls, case: _Case, result) -> bool:
+    """Is ``result`` an array or list made outside the function, returned as it is?
+
+    Either it is one of the function's module-level variables (a notebook's
+    ``probabilities``), or a second call, on other numbers, returns the very
+    same object: a result computed from the input is a new object each time.
+    """
+    if not isinstance(result, (np.ndarray, list)):
+        return False
+    if _outside_name(calls.fn, result) is not None:
+        return True
+    first = case.arguments[0]
+    try:
+        other = calls((first * 0.5 - 1.0, *_copies(case.arguments[1:])))
+    except Exception:  # a function that computes from its input may well fail here
+        return False
+    return other is result
+
+
+def _run_case(calls: _Calls, case: _Case) -> tuple[str, list[str]] | None:
+    """None when the function passes ``case``; otherwise (mistake, detail lines).
+
+    Raises _TimedOut when the function runs out of time.
+    """
     arguments = _copies(case.arguments)
-    expected_line = _format(case.expected, "  expected: ")
     with _quiet() as caught:
         try:
-            result = fn(*arguments)
+            result = calls(arguments)
         except Exception as error:  # the student's error is the report, never raised
             first_line = (str(error).strip().splitlines() or [""])[0]
             if len(first_line) > 160:
                 first_line = first_line[:157] + "..."
             got_line = f"  got:      {type(error).__name__}: {first_line}".rstrip(": ")
-            return _error_mistake(error, case, fn), [
-                _describe_arguments(case), expected_line, got_line, *_warning_details(caught)
+            return _error_mistake(error, case, calls.fn), [
+                _describe_arguments(case), _format(case.expected, "  expected: "), got_line,
+                *_warning_details(caught)
             ]
-    warned = _warning_details(caught)
-    head = [_describe_arguments(case), expected_line]
+    changed = [(name, before, after) for name, before, after
+               in zip(case.argument_names, case.arguments, arguments)
+               if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True)]
+    return _diagnose(result, case, calls, _warning_details(caught), changed)
 
+
+def _diagnose(result, case: _Case, calls: _Calls | None = None, warned=(), changed=()):
+    """What is wrong with ``result`` for ``case``: None, or (mistake, detail lines).
+
+    ``calls`` runs the student's function again for the probes (the checkers);
+    without it (lesson 01's explorer, which has one output) they are skipped.
+    ``changed`` lists (name, before, after) for each argument the function changed.
+    """
+    printed = _printed_details(calls.printed) if calls is not None else []
+    head = [_describe_arguments(case), _format(case.expected, "  expected: ")]
     if result is None:
-        return "returned_none", [*head, "  got:      None"]
+        return ("printed_not_returned" if printed else "returned_none"), [*head, "  got:      None",
+                                                                         *printed]
     got = _as_numbers(result)
+    if isinstance(result, tuple) and len(result) > 1 and (got is None or got.shape != case.expected.shape):
+        return "returned_several", [*head, _format(result, f"  got:      a tuple of {len(result)}: ")]
     if got is None:
         return "not_numbers", [*head, _format(result, f"  got:      a {type(result).__name__}: ")]
     got_line = _format(got, "  got:      ")
 
+    close = got.shape == case.expected.shape and np.allclose(got, case.expected, rtol=RTOL, atol=ATOL)
+    if not close and calls is not None and _returns_an_outside_object(calls, case, result):
+        outside = _outside_name(calls.fn, result)
+        seen = (f"  (that is the variable {outside}, made outside the function)" if outside else
+                "  (the very same array for other inputs: it was made outside the function)")
+        return "returned_outside_variable", [*head, got_line, seen, *printed]
     if got.shape != case.expected.shape:
         mistake = next((key for key, matches in case.look_alikes if matches(got, case.arguments)),
                        case.wrong_shape)
         if mistake == "wrong_shape" and got.ndim == 0:
             mistake = "single_number"
         shape_line = f"  got shape {got.shape}, expected shape {case.expected.shape}"
-        return mistake, [*head, got_line, shape_line, *warned]
-    close = np.allclose(got, case.expected, rtol=RTOL, atol=ATOL)
+        return mistake, [*head, got_line, shape_line, *warned, *printed]
     if not close:
-        if case.if_not_finite and not np.all(np.isfinite(got)):
-            mistake = case.if_not_finite
-        else:
+        precision = _distinguishing_precision(case.expected, got)
+        head[1] = _format(case.expected, "  expected: ", precision)
+        got_line = _format(got, "  got:      ", precision)
+        mistake = None
+        if not np.all(np.isfinite(got)):
+            mistake = next((key for key, matches in case.explain_not_finite
+                            if matches(got, case.arguments)), None)
+            if mistake is None and case.if_not_finite:
+                mistake = case.if_not_finite
+                if case.refine_not_finite is not None and calls is not None:
+                    mistake = case.refine_not_finite(calls) or mistake
+        if mistake is None:
             mistake = next((key for key, matches in case.look_alikes if matches(got, case.arguments)),
                            case.wrong_values)
             if mistake == "wrong_values" and _are_probabilities(got):
                 mistake = "probabilities_not_softmax"
-        return mistake, [*head, got_line, *_extra_details(mistake, got, case), *warned]
-    for name, before, after in zip(case.argument_names, case.arguments, arguments):
-        if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
-            return "modified_input", [
-                _format(before, f"  {name} before the call: "),
-                _format(np.asarray(after), f"  {name} after the call:  "),
-                "  (the result itself was right)",
-            ]
+        return mistake, [*head, got_line, *_extra_details(mistake, got, case), *warned, *printed]
+    for name, before, after in changed:
+        return "modified_input", [
+            _format(before, f"  {name} before the call: "),
+            _format(np.asarray(after), f"  {name} after the call:  "),
+            "  (the result itself was right)",
+        ]
+    if isinstance(result, (list, tuple)):
+        return "returned_list", [*head, _format(result, f"  got:      a {type(result).__name__}: "),
+                                 "  (the numbers are right)"]
     return None
 
 
@@ -651,15 +993,27 @@ FIRST_STEPS: dict[str, str] = {
     "check_softmax": "the exponentials e^z of every entry of z",
     "check_stable_softmax": "z minus each row's largest logit, as a new array",
     "check_cross_entropy": "the target's probability, one per example",
-    "check_cross_entropy_from_logits": "the log of every class's probability, equation (3)",
+    "check_cross_entropy_from_logits": "the log of every class's probability, with log-sum-exp",
 }
+
+
+def _interrupted(checker_name: str) -> KeyboardInterrupt:
+    """A KeyboardInterrupt that IPython shows as one line, not a traceback."""
+    line = (f"{checker_name} was interrupted (the stop button, or Ctrl+C): run the cell again "
+            "to check your function.")
+    stopped = KeyboardInterrupt(line)
+    stopped._render_traceback_ = lambda: [line]  # IPython's hook for an exception's own display
+    return stopped
 
 
 def _run(fn, make_cases: Callable[[], list[_Case]], checker_name: str) -> CheckReport:
     # Everything, including building the expected answers, runs with NumPy's
     # default error handling, whatever the session has set.
-    with _quiet():
-        return _run_quietly(fn, make_cases(), checker_name)
+    try:
+        with _quiet():
+            return _run_quietly(fn, make_cases(), checker_name)
+    except KeyboardInterrupt:
+        raise _interrupted(checker_name) from None
 
 
 def _not_done(name: str, checker_name: str, total: int, number: int) -> CheckReport:
@@ -670,6 +1024,19 @@ def _not_done(name: str, checker_name: str, total: int, number: int) -> CheckRep
         headline=(f"Not done yet: {name} still raises NotImplementedError. Replace that "
                   f"line with your code, starting with {FIRST_STEPS[checker_name]}."),
     )
+
+
+def _timed_out(name: str, total: int, number: int, calls: _Calls, error: _TimedOut) -> CheckReport:
+    """The one-line report for a function that did not finish in time."""
+    if calls.limit >= CALL_SECONDS:
+        what = f"{name} did not finish in {CALL_SECONDS:g} s: is there a loop that never ends?"
+    else:
+        what = (f"{name} took more than {BATTERY_SECONDS:g} s over {number} checks: is there a "
+                "loop that runs far longer than it should?")
+    if error.still_running:
+        what += " It may still be running: restart the kernel to stop it."
+    return CheckReport(function_name=name, passed=False, total=total, failed_check=number,
+                       mistake="timed_out", headline=f"Check {number} of {total} stopped: {what}")
 
 
 def _run_quietly(fn, cases: list[_Case], checker_name: str) -> CheckReport:
@@ -683,8 +1050,12 @@ def _run_quietly(fn, cases: list[_Case], checker_name: str) -> CheckReport:
                       f"of type {type(fn).__name__}."),
             hint=HINTS["not_a_function"],
         )
+    calls = _Calls(fn)
     for number, case in enumerate(cases, start=1):
-        failure = _run_case(fn, case)
+        try:
+            failure = _run_case(calls, case)
+        except _TimedOut as error:
+            return _timed_out(name, total, number, calls, error)
         if failure is not None:
             mistake, details = failure
             if mistake == "not_done":
@@ -743,11 +1114,46 @@ def _basic_softmax_look_alikes() -> list[tuple[str, Matcher]]:
     def softmin(z):
         return _softmax(-np.asarray(z, dtype=float))
 
+    def max_on_top_only(z):
+        return np.exp(z - np.max(z, axis=-1, keepdims=True)) / np.sum(np.exp(z), axis=-1, keepdims=True)
+
+    def max_below_only(z):
+        return np.exp(z) / np.sum(np.exp(z - np.max(z, axis=-1, keepdims=True)), axis=-1, keepdims=True)
+
+    def log_of_softmax(z):
+        return _log_softmax(np.asarray(z, dtype=float))
+
+    def softmax_of_softmax(z):
+        return _softmax(_softmax(z))
+
     return [
         *_look_alikes(("no_division", exponentials_only), ("no_exponential", without_exponential),
-                      ("sigmoid", sigmoid), ("softmin", softmin)),
+                      ("sigmoid", sigmoid), ("softmin", softmin),
+                      ("max_in_one_place", max_on_top_only, max_below_only),
+                      ("log_probabilities", log_of_softmax), ("softmax_twice", softmax_of_softmax)),
+        ("rounded", _rounded),
+        ("integer_buffer", _integer_buffer),
         ("other_divisor", _proportional_to_exp),
     ]
+
+
+def _rounded(got, arguments) -> bool:
+    """The softmax rounded to between 1 and 6 decimals (and so not the softmax itself)."""
+    expected = _softmax(arguments[0])
+    return got.shape == expected.shape and any(
+        np.array_equal(got, np.round(expected, decimals)) for decimals in range(1, 7))
+
+
+def _integer_buffer(got, arguments) -> bool:
+    """Integer logits, and a result stored in an integer array made like z (np.zeros_like)."""
+    z = arguments[0]
+    if z.dtype.kind not in "iu" or got.shape != z.shape:
+        return False
+    candidates = [np.trunc(_softmax(z))]  # the probabilities stored in it
+    for shift in (0, np.max(z, axis=-1, keepdims=True)):  # or the exponentials
+        exponentials = np.trunc(np.exp(z - shift))
+        candidates.append(exponentials / np.sum(exponentials, axis=-1, keepdims=True))
+    return any(np.allclose(got, candidate, rtol=RTOL, atol=ATOL, equal_nan=True) for candidate in candidates)
 
 
 def _batch_softmax_look_alikes() -> list[tuple[str, Matcher]]:
@@ -791,17 +1197,41 @@ def _softmax_cases() -> list[_Case]:
     ]
 
 
+# Logits that a softmax shifted by np.argmax(z) (a position, 0 to 3) gets right, and one
+# shifted by nothing, by the minimum, by the mean or by the largest magnitude does not.
+_ARGMAX_PROBES = ((-1000.0, -5.0, -5.0, -4.0), (-1000.0, -1000.0, -1000.0, 711.0))
+
+
+def _shifted_by_argmax(arguments_for: Callable, reference: Callable) -> Callable:
+    """refine_not_finite for an overflow: "argmax_not_max" when the function gets both probes right."""
+
+    def refine(calls) -> str | None:
+        for z in _ARGMAX_PROBES:
+            arguments = arguments_for(np.array(z))
+            try:
+                got = _as_numbers(calls(arguments))
+            except Exception:
+                return None
+            expected = reference(*arguments)
+            if got is None or got.shape != np.shape(expected) or not np.allclose(
+                    got, expected, rtol=RTOL, atol=ATOL):
+                return None
+        return "argmax_not_max"
+
+    return refine
+
+
 def _stable_softmax_cases() -> list[_Case]:
     basic = tuple(_basic_softmax_look_alikes())
     batch = tuple(_batch_softmax_look_alikes())
+    overflow = {"if_not_finite": "overflow",
+                "refine_not_finite": _shifted_by_argmax(lambda z: (z,), _softmax)}
     return [
         _softmax_case("four different logits", [1.0, 2.0, 3.0, 4.0], basic),
-        _softmax_case("large logits (near +1000)", [1000.0, 1001.0, 1002.0], basic,
-                      if_not_finite="overflow"),
+        _softmax_case("large logits (near +1000)", [1000.0, 1001.0, 1002.0], basic, **overflow),
         _softmax_case("very negative logits (near -1000)", [-1000.0, -1001.0, -1002.0], basic,
-                      if_not_finite="overflow"),
-        _softmax_case("logits spread far apart", [-1000.0, 0.0, 1000.0], basic,
-                      if_not_finite="overflow"),
+                      **overflow),
+        _softmax_case("logits spread far apart", [-1000.0, 0.0, 1000.0], basic, **overflow),
         _softmax_case("a batch of three examples, shape (3, 4)",
                       [[1.0, 2.0, 3.0, 4.0], [2.0, -1.0, 0.5, 0.0], [-3.0, 3.0, 0.0, 1.0]], batch),
         _softmax_case("a batch whose rows are far apart, shape (3, 4)",
@@ -865,6 +1295,15 @@ def _loss_look_alikes(log_probabilities: Callable) -> list[tuple[str, Matcher]]:
     def every_target_for_every_row(x, y):
         return -log_probabilities(x)[:, y]
 
+    def taken_from_the_flat_batch(x, y):
+        return -np.take(log_probabilities(x), y)
+
+    def times_the_class_number(x, y):
+        return -np.sum(y * log_probabilities(x), axis=-1)
+
+    def softmax_of_the_probabilities(x, y):
+        return -_pick(_log_softmax(np.exp(log_probabilities(x))), y)
+
     def one_element_array(got, arguments):  # one example's loss, shape (1,)
         x, y = arguments
         if got.shape != (1,) or np.ndim(y) != 0 or np.ndim(x) != 1:
@@ -884,6 +1323,9 @@ def _loss_look_alikes(log_probabilities: Callable) -> list[tuple[str, Matcher]]:
             ("one_number_per_class", per_class, one_hot_without_sum),
             ("cost_not_losses", mean_loss, summed_loss),
             ("all_pairs", every_target_for_every_row),
+            ("take_without_axis", taken_from_the_flat_batch),
+            ("target_as_one_hot", times_the_class_number),
+            ("softmax_of_probabilities", softmax_of_the_probabilities),
         ),
         ("array_not_number", one_element_array),
     ]
@@ -906,6 +1348,9 @@ def _cross_entropy_cases() -> list[_Case]:
         return _loss_case(description, probabilities, target_class, wrong, names,
                           _cross_entropy, **options)
 
+    def loss_too_small(got, arguments):  # a clipped probability, or one with an epsilon added
+        return bool(np.all(np.isfinite(got)) and np.all(got < _cross_entropy(*arguments) - ATOL))
+
     return [
         case("one example", [0.15, 0.6, 0.05, 0.2], 3),
         case("one example whose target is class 0", [0.7, 0.2, 0.1], 0),
@@ -915,6 +1360,8 @@ def _cross_entropy_cases() -> list[_Case]:
              [[0.1, 0.2, 0.3, 0.4], [0.7, 0.1, 0.1, 0.1], [0.25, 0.25, 0.4, 0.1]], [3, 0, 1]),
         case("a batch of one example, shape (1, 3)", [[0.2, 0.5, 0.3]], [2]),
         case("one example with the target as a NumPy integer", [0.3, 0.3, 0.4], np.int64(1)),
+        _loss_case("a target whose probability is tiny, 1e-12", [0.5, 1e-12, 0.5 - 1e-12], 1,
+                   [*wrong, ("clipped_probability", loss_too_small)], names, _cross_entropy),
     ]
 
 
@@ -939,9 +1386,29 @@ def _cross_entropy_from_logits_cases() -> list[_Case]:
         shifted = z - np.max(z)
         return -_pick(shifted - np.log(np.sum(np.exp(shifted))), y)
 
+    def minus_target_logit(z, y):
+        return -_pick(z, y)
+
+    def max_minus_target_logit(z, y):
+        return np.max(z, axis=-1) - _pick(z, y)
+
+    def log_sum_exp_in_base(base):
+        def log_sum_exp(z, y):
+            shifted = z - np.max(z, axis=-1, keepdims=True)
+            return -_pick(shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True)) / np.log(base), y)
+        return log_sum_exp
+
+    def log_of_the_shifted_logits(z, y):  # np.exp left out inside the log
+        shifted = z - np.max(z, axis=-1, keepdims=True)
+        return -_pick(shifted - np.log(np.sum(shifted, axis=-1, keepdims=True)), y)
+
+    without_exp = tuple(_look_alikes(("log_sum_exp_without_exp", log_of_the_shifted_logits)))
     wrong = [
         *_look_alikes(("logits_as_probabilities", logits_as_probabilities), ("sigmoid", sigmoid_loss),
-                      ("unshifted_target_logit", unshifted_target_logit)),
+                      ("unshifted_target_logit", unshifted_target_logit),
+                      ("no_log_sum_exp", minus_target_logit, max_minus_target_logit),
+                      ("log_base_in_sum", log_sum_exp_in_base(10), log_sum_exp_in_base(2))),
+        *without_exp,
         *_loss_look_alikes(_log_softmax),
         *_look_alikes(("batch_logsumexp", batch_logsumexp, batch_max_and_logsumexp)),
     ]
@@ -956,8 +1423,10 @@ def _cross_entropy_from_logits_cases() -> list[_Case]:
         return bool(np.all(np.isfinite(got)) and np.any(got < expected - 1))
 
     return [
-        case("one example", [0.5, 2.0, -1.0, 1.5], 3),
-        case("one example with large logits (near +1000)", [1000.0, 1002.0, 999.0, 1001.0], 1),
+        # Only here is nan told apart: an overflow gives nan on large logits, not on these.
+        case("one example", [0.5, 2.0, -1.0, 1.5], 3, explain_not_finite=without_exp),
+        case("one example with large logits (near +1000)", [1000.0, 1002.0, 999.0, 1001.0], 1,
+             refine_not_finite=_shifted_by_argmax(lambda z: (z, 3), _cross_entropy_from_logits)),
         _loss_case("a target whose logit is 800 below the others", [0.0, -800.0, 5.0, 1.0], 1,
                    [*wrong, ("underflow", too_small)], names, _cross_entropy_from_logits,
                    if_not_finite="underflow"),
@@ -998,23 +1467,9 @@ def diagnose_softmax_output(output, z, changed_input: bool = False) -> str | Non
     with _quiet():
         case = _softmax_case("the logits given", z, tuple(look_alikes),
                              if_not_finite="overflow" if np.max(np.abs(z)) > 88 else None)
-        if output is None:
-            return "returned_none"
-        got = _as_numbers(output)
-        if got is None:
-            return "not_numbers"
-        if got.shape != case.expected.shape:
-            mistake = next((key for key, matches in case.look_alikes if matches(got, case.arguments)),
-                           "wrong_shape")
-            return "single_number" if mistake == "wrong_shape" and got.ndim == 0 else mistake
-        if not np.allclose(got, case.expected, rtol=RTOL, atol=ATOL):
-            if case.if_not_finite and not np.all(np.isfinite(got)):
-                return case.if_not_finite
-            mistake = next((key for key, matches in case.look_alikes if matches(got, case.arguments)),
-                           "wrong_values")
-            return "probabilities_not_softmax" if (mistake == "wrong_values"
-                                                   and _are_probabilities(got)) else mistake
-    return "modified_input" if changed_input else None
+        changed = [("z", z, z + 1)] if changed_input else []  # only its truth value is used here
+        failure = _diagnose(output, case, changed=changed)
+    return None if failure is None else failure[0]
 
 
 # --------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import warnings
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
 from lab_utils_checks import HINTS, diagnose_softmax_output
@@ -41,6 +42,9 @@ ARGMAX_COLOR = dlc["dlorange"]
 TARGET_COLOR = dlc["dlpurple"]
 REFERENCE_COLOR = "#222222"
 ERROR_COLOR = dlc["dldarkred"]
+
+#: Room added beyond each end of the sliders' range, as a fraction of it, for the value labels.
+LABEL_ROOM = 0.2
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 INTERACTIVE_HINT = (
@@ -216,13 +220,21 @@ class SoftmaxExplorer:
         labels = [f"class {j}" for j in rows]
         low, high = self.z_range
         self._bars_z = self._ax_z.barh(rows, np.zeros(self.n), color=BAR_COLOR, height=0.6)
-        self._ax_z.set(xlim=(low, high), title="logits z", xlabel="z",
+        # Room beyond the sliders' range on both sides, so a value label beside a bar
+        # at either end stays inside the panel: clear of the class names on the left
+        # and of the probabilities panel on the right.
+        room = LABEL_ROOM * (high - low)
+        self._ax_z.set(xlim=(low - room, high + room), title="logits z", xlabel="z",
                        yticks=rows, yticklabels=labels)
+        # At most five ticks, all within the sliders' range, whatever its size.
+        self._ax_z.set_xticks([t for t in MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+                               if low <= t <= high])
         self._ax_z.axvline(0, color="#888888", linewidth=1)
         self._bars_a = self._ax_a.barh(rows, np.zeros(self.n), color=BAR_COLOR, height=0.6)
         self._ax_a.set(xlim=(0, 1.18), title=f"a = {self._name}(z)", xlabel="probability a")
         self._text_z = [self._ax_z.text(0, j, "", va="center", fontsize=10) for j in rows]
         self._text_a = [self._ax_a.text(0, j, "", va="center", fontsize=10) for j in rows]
+        self._label_color = self._text_z[0].get_color()  # the style's; white inside a bar
         # A row below the last class holds the sum (or the loss) under the bars.
         self._ax_z.set_ylim(self.n + 0.1, -0.6)
         status_row = blended_transform_factory(self._ax_a.transAxes, self._ax_a.transData)
@@ -386,14 +398,11 @@ class SoftmaxExplorer:
     def _update_artists(self) -> None:
         low, high = self.z_range
         shown_a = np.where(np.isfinite(self.a), np.clip(self.a, 0, 1.15), 0.0)
-        # Without a message a is a softmax: finite, positive, summing to 1.
-        best = int(np.argmax(shown_a)) if not self.message else -1
+        best = self.largest_class()
         span = high - low
         for j in range(self.n):
             self._bars_z[j].set_width(self.z[j])
-            self._text_z[j].set_text(f"{self.z[j]:.1f}")
-            self._text_z[j].set_x(self.z[j] + (0.02 if self.z[j] >= 0 else -0.02) * span)
-            self._text_z[j].set_horizontalalignment("left" if self.z[j] >= 0 else "right")
+            self._place_z_label(j, span)
             self._bars_a[j].set_width(shown_a[j])
             self._bars_a[j].set_color(self._bar_color(j, best))
             self._text_a[j].set_text(f"{self.a[j]:.3f}" if np.isfinite(self.a[j]) else "?")
@@ -406,6 +415,33 @@ class SoftmaxExplorer:
         else:
             self._status.set_text(self._status_text())
             self._status.set_color("#222222")
+
+    def _place_z_label(self, j: int, span: float) -> None:
+        """z_j's value beside its bar's end; inside the bar, in white, where it would leave the panel."""
+        text, value = self._text_z[j], self.z[j]
+        outward = 1.0 if value >= 0 else -1.0
+        text.set_text(f"{value:.1f}")
+        text.set_x(value + outward * 0.02 * span)
+        text.set_horizontalalignment("left" if outward > 0 else "right")
+        text.set_color(self._label_color)
+        renderer = self.fig.canvas.get_renderer()
+        box, panel = text.get_window_extent(renderer), self._ax_z.get_window_extent(renderer)
+        if box.x0 < panel.x0 or box.x1 > panel.x1:
+            text.set_x(value - outward * 0.02 * span)
+            text.set_horizontalalignment("right" if outward > 0 else "left")
+            text.set_color("white")
+
+    def largest_class(self) -> int:
+        """The class with the largest probability, or -1 when there is none.
+
+        None when the message reports a mistake (then a is not a softmax), and none
+        when two or more classes share the largest probability (all logits equal,
+        for one): no class is marked as "largest" then.
+        """
+        if self.message or not np.all(np.isfinite(self.a)):
+            return -1
+        largest = np.flatnonzero(self.a == np.max(self.a))
+        return int(largest[0]) if len(largest) == 1 else -1
 
     def _bar_color(self, j: int, best: int) -> str:
         return ARGMAX_COLOR if j == best else BAR_COLOR
@@ -420,6 +456,10 @@ class SoftmaxExplorer:
     def _on_full_draw(self, event) -> None:
         """After a full draw: keep the background, then draw the moving parts."""
         self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+        # The layout may have moved the panels since the labels were placed.
+        low, high = self.z_range
+        for j in range(self.n):
+            self._place_z_label(j, high - low)
         self._draw_moving_parts()
 
     def _draw_moving_parts(self) -> None:
@@ -479,7 +519,7 @@ class SoftmaxExplorer:
         return rows
 
     def _readout_html(self) -> str:
-        best = int(np.argmax(self.a)) if not self.message else -1  # no message: a is a softmax
+        best = self.largest_class()
         cells = []
         for j, (label, value) in enumerate(self.readout_rows()):
             weight = "bold" if j == best else "normal"
@@ -505,6 +545,10 @@ class SoftmaxExplorer:
             line += f"\nmessage: {self.message}"
         return line
 
+    def _live_alt(self) -> str:
+        return (f"The {self.kind}'s two bar charts: the logits z of {self.n} classes and "
+                f"their probabilities a from {self._name}.")
+
     def _alt(self) -> str:
         return (f"Two bar charts: the logits z of {self.n} classes and their probabilities "
                 f"a from {self._name}. {self.summary()}")
@@ -520,7 +564,10 @@ class SoftmaxExplorer:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         if self.interactive:
-            bundle = live_figure_bundle(self.widget, self.fig, self._alt())
+            # The saved picture becomes the explorer's last frame when the notebook is
+            # saved (lab_utils_display.keep_saved_pictures): its alt text says what the
+            # figure is, the state it was displayed in is in text/plain.
+            bundle = live_figure_bundle(self.widget, self.fig, self._live_alt())
             bundle["text/plain"] = self.summary()
             # Saving the picture drew the figure, bars included, and that draw
             # kept its background: take a clean one with a full draw.

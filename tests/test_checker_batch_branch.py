@@ -44,8 +44,8 @@ SOFTMAX_BATCH_MISTAKES = [
     ("no_exponential", lambda z: z / np.sum(z, axis=-1, keepdims=True)),
     ("sigmoid", lambda z: 1 / (1 + np.exp(-z))),
     ("softmin", lambda z: softmax(-z)),
-    # e^(z - max) over the sum of the unshifted e^z: a different divisor in each row
-    ("other_divisor",
+    # e^(z - max) over the sum of the unshifted e^z: the max subtracted on top only (issue 23)
+    ("max_in_one_place",
      lambda z: np.exp(z - np.max(z, axis=-1, keepdims=True)) / np.sum(np.exp(z), axis=-1, keepdims=True)),
     # max and sum both down the columns, across examples
     ("wrong_axis", lambda z: np.exp(z - np.max(z, axis=0)) / np.sum(np.exp(z - np.max(z, axis=0)), axis=0)),

@@ -155,7 +155,7 @@ def diagnose_cases():
         float32_overflow = np.exp(np.float32([89.0, 0.0])) / np.sum(np.exp(np.float32([89.0, 0.0])))
     return [
         ("correct", softmax(z), z, None),
-        ("a list of numbers is fine", list(softmax(z)), z, None),
+        ("a list of the right numbers", list(softmax(z)), z, "returned_list"),
         ("None", None, z, "returned_none"),
         ("text", "0.25 0.25 0.25 0.25", z, "not_numbers"),
         ("the sum", float(np.sum(exponentials)), z, "single_number"),

@@ -137,7 +137,8 @@ def test_titles_axis_labels_and_class_names_are_where_a_student_reads_them():
     assert [t.get_text() for t in logits.get_yticklabels()] == [f"class {j}" for j in range(4)]
     assert not any(t.label1.get_visible() for t in probabilities.yaxis.get_major_ticks()), \
         "the class names are printed once, on the left"
-    assert logits.get_xlim() == (-4, 6), "the logit axis spans the sliders' range"
+    assert logits.get_xlim() == (-6, 8), "the sliders' range and 20 % more each side for the labels"
+    assert list(logits.get_xticks()) == [-2.5, 0, 2.5, 5], "ticks only in the range"
     assert probabilities.get_xlim()[0] == 0 and 1 < probabilities.get_xlim()[1] < 1.3
     assert [line.get_xdata()[0] for line in logits.lines] == [0], "a line marks z = 0"
 
@@ -325,3 +326,69 @@ def test_the_status_line_is_inside_the_chart_below_the_last_bar():
         last_bar = axes.patches[-1].get_window_extent()
         assert chart.y0 <= status.y0 and status.y1 <= last_bar.y0, f"n={e.n}"
         assert chart.x0 <= status.x0 < chart.x0 + 0.05 * chart.width
+
+
+# --- issue 23: the ends of the range, ties, and a range of thousands ----------------
+
+
+def text_boxes(explorer):
+    """Window extents of every visible text in the figure: tick labels, titles, values."""
+    fig = explorer.fig
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = {}
+    for number, ax in enumerate(fig.axes):
+        for kind, texts in (("tick", ax.get_xticklabels() + ax.get_yticklabels()), ("text", ax.texts)):
+            for text in texts:
+                if text.get_visible() and text.get_text():
+                    boxes[(number, kind, text.get_text(), len(boxes))] = text.get_window_extent(renderer)
+    return boxes
+
+
+def overlapping(boxes):
+    keys = list(boxes)
+    return [(a, b) for i, a in enumerate(keys) for b in keys[i + 1:] if boxes[a].overlaps(boxes[b])]
+
+
+SCENES = [
+    ("all -10", (-10.0, 10.0), [-10.0] * 4),
+    ("all +10", (-10.0, 10.0), [10.0] * 4),
+    ("all equal", (-10.0, 10.0), [2.0] * 4),
+    ("both ends", (-10.0, 10.0), [-10.0, 10.0, 0.5, -3.0]),
+    ("07's range of thousands", (-2000.0, 2000.0), [1000.0, 1001.0, 1002.0, 0.0]),
+    ("07's range at its ends", (-2000.0, 2000.0), [-2000.0, 2000.0, -1999.9, 0.0]),
+]
+
+
+@pytest.mark.parametrize("z_range, z", [scene[1:] for scene in SCENES], ids=[s[0] for s in SCENES])
+@pytest.mark.parametrize("style", ["course", "matplotlib's default"])
+def test_no_label_of_the_explorer_overlaps_another_or_leaves_its_panel(z_range, z, style):
+    import matplotlib
+
+    from lab_utils_common import use_style
+
+    with matplotlib.rc_context():
+        if style == "course":
+            use_style()
+        e = ls.plt_softmax(good_softmax, interactive=False, z_range=z_range).set_z(z)
+        boxes = text_boxes(e)
+    assert overlapping(boxes) == []
+    panels = [ax.get_window_extent() for ax in e.fig.axes]
+    for (number, kind, label, _), box in boxes.items():
+        if kind == "text":  # a value beside a bar, or the status line: inside its own panel
+            assert panels[number].x0 <= box.x0 and box.x1 <= panels[number].x1, label
+
+
+def test_ticks_of_the_logits_stay_in_the_sliders_range_five_at_most():
+    for z_range in [(-10.0, 10.0), (-2000.0, 2000.0), (0.0, 3.0)]:
+        ticks = ls.plt_softmax(good_softmax, interactive=False, z_range=z_range).fig.axes[0].get_xticks()
+        assert 3 <= len(ticks) <= 5 and z_range[0] <= min(ticks) and max(ticks) <= z_range[1], ticks
+
+
+@pytest.mark.parametrize("z", [[2.0] * 4, [5.0, 5.0, 1.0, 0.0], [-10.0] * 4])
+def test_no_class_is_marked_largest_when_the_largest_probability_is_shared(z):
+    e = ls.plt_softmax(good_softmax, interactive=False).set_z(z)
+    assert e.largest_class() == -1
+    assert bar_colours(e) == [BLUE] * 4
+    assert all(weight == "normal" for _, weight in value_labels(e))
+    assert ls.plt_softmax(good_softmax, interactive=False).set_z([5.0, 5.1, 1.0, 0.0]).largest_class() == 1

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import importlib.util
 import io
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -306,3 +307,156 @@ def test_a_closed_live_figure_sends_no_picture(new_kernel_display):
 
     run_in_a_kernel(draw_then_close)
     assert sent == [] and canvas._data_url is None
+
+
+# --- issue 23: a saved lesson keeps pictures, with the line saying how to make them live
+
+
+def test_the_saved_picture_carries_the_line_saying_to_run_the_cell():
+    import ipywidgets as widgets
+
+    fig = Figure(figsize=(3, 2))
+    bundle = display.live_figure_bundle(widgets.VBox([]), fig, "A figure.")
+    html = bundle["text/html"]
+    assert html.startswith(f'<div class="{display.SAVED_FIGURE_CLASS}"><img src="data:image/png;base64,')
+    assert html.endswith(f"{display.SAVED_FIGURE_NOTE}</p></div>")
+    assert display.SAVED_FIGURE_NOTE == ("A picture saved with the notebook: run this cell for the live "
+                                         "figure and its sliders.")
+
+
+def picture_url(colour) -> str:
+    rgba = np.zeros((4, 6, 4), dtype=np.uint8)
+    rgba[...] = colour
+    return display.png_data_url(rgba)
+
+
+def saved_lesson():
+    """A notebook as JupyterLab saves it: one live figure, one slider of the student's, one orphan."""
+    shown_at_first = picture_url((255, 0, 0, 255))
+    last_frame = picture_url((0, 0, 255, 255))
+
+    def model(name, **state):
+        return {"model_name": name, "model_module": "m", "model_module_version": "1", "state": state}
+
+    state = {
+        "box": model("VBoxModel", children=["IPY_MODEL_slider", "IPY_MODEL_canvas"], layout="IPY_MODEL_lay"),
+        "slider": model("FloatSliderModel", layout="IPY_MODEL_lay2"),
+        "canvas": model("MPLCanvasModel", _data_url=last_frame, toolbar="IPY_MODEL_bar"),
+        "bar": model("ToolbarModel"), "lay": model("LayoutModel"), "lay2": model("LayoutModel"),
+        "theirs": model("IntSliderModel", layout="IPY_MODEL_their_layout"),
+        "their_layout": model("LayoutModel"),
+        "orphan": model("MPLCanvasModel", _data_url=shown_at_first),
+    }
+    figure_html = display.saved_figure_html(f'<img src="{shown_at_first}" alt="A figure."/>')
+    cells = [
+        {"cell_type": "markdown", "source": "text", "metadata": {}},
+        {"cell_type": "code", "source": "explorer", "metadata": {}, "outputs": [
+            {"output_type": "display_data", "metadata": {},
+             "data": {display.WIDGET_VIEW: {"model_id": "box", "version_major": 2, "version_minor": 0},
+                      "text/html": [figure_html[:40], figure_html[40:]], "text/plain": "[figure]"}}]},
+        {"cell_type": "code", "source": "theirs", "metadata": {}, "outputs": [
+            {"output_type": "display_data", "metadata": {},
+             "data": {display.WIDGET_VIEW: {"model_id": "theirs"}, "text/plain": "IntSlider()"}}]},
+    ]
+    notebook = {"cells": cells, "metadata": {"widgets": {display.WIDGET_STATE: {"state": state}}}}
+    return notebook, shown_at_first, last_frame
+
+
+def test_saving_keeps_the_last_frame_as_the_picture_and_only_the_widget_state_others_need():
+    notebook, shown_at_first, last_frame = saved_lesson()
+    assert display.keep_saved_pictures(notebook) is notebook
+    data = notebook["cells"][1]["outputs"][0]["data"]
+    assert display.WIDGET_VIEW not in data, "a reopened lesson shows the picture, trusted or not"
+    assert f'src="{last_frame}"' in data["text/html"] and shown_at_first not in data["text/html"]
+    assert display.SAVED_FIGURE_NOTE in data["text/html"]
+    state = notebook["metadata"]["widgets"][display.WIDGET_STATE]["state"]
+    assert set(state) == {"theirs", "their_layout"}
+    assert notebook["cells"][2]["outputs"][0]["data"][display.WIDGET_VIEW] == {"model_id": "theirs"}
+
+
+def test_without_other_widgets_no_widget_state_is_left_and_make_execute_keeps_the_views():
+    notebook, _, last_frame = saved_lesson()
+    del notebook["cells"][2]
+    display.keep_saved_pictures(notebook, live_views=True)
+    assert "widgets" not in notebook["metadata"]
+    data = notebook["cells"][1]["outputs"][0]["data"]
+    assert data[display.WIDGET_VIEW]["model_id"] == "box" and last_frame in data["text/html"]
+
+
+def test_a_figure_whose_state_holds_no_picture_keeps_the_one_it_was_displayed_with():
+    notebook, shown_at_first, _ = saved_lesson()
+    del notebook["metadata"]["widgets"]
+    display.keep_saved_pictures(notebook)
+    assert shown_at_first in "".join(notebook["cells"][1]["outputs"][0]["data"]["text/html"])
+    assert notebook["metadata"] == {}
+
+
+def test_the_save_hook_changes_notebooks_and_nothing_else():
+    notebook, _, last_frame = saved_lesson()
+    display.save_hook({"type": "notebook", "content": notebook}, path="x.ipynb", contents_manager=None)
+    assert last_frame in notebook["cells"][1]["outputs"][0]["data"]["text/html"]
+    text = {"type": "file", "content": "<div class=\"softmax-saved-figure\">"}
+    display.save_hook(dict(text))
+    assert text == {"type": "file", "content": "<div class=\"softmax-saved-figure\">"}
+    display.save_hook({"type": "notebook", "content": None})  # a rename: no content
+
+
+def test_jupyter_runs_the_save_hook_and_importing_it_loads_nothing_heavy():
+    import json
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    config = json.loads((root / "jupyter_config" / "jupyter_server_config.json").read_text())
+    assert config["ContentsManager"]["pre_save_hook"] == "lab_utils_display.save_hook"
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, lab_utils_display; "
+         "print(sorted(m for m in ('numpy', 'matplotlib', 'ipympl', 'ipywidgets') if m in sys.modules))"],
+        capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
+
+
+LESSONS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.name for p in LESSONS])
+def test_a_stored_lesson_opens_unmodified_and_its_live_figures_say_how_to_go_live(path):
+    import json
+
+    notebook = json.loads(path.read_text())
+    assert "widgets" not in notebook["metadata"], "restoring widget state marks the lesson modified"
+    assert "version" not in notebook["metadata"]["language_info"], "the Python version differs by student"
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            if display.WIDGET_VIEW in output.get("data", {}):
+                html = "".join(output["data"]["text/html"])
+                assert display.SAVED_FIGURE_NOTE in html
+                # The picture is the canvas's last frame (as wide as the figure), not the
+                # picture taken when the cell displayed it (cropped to its contents).
+                width = int(re.search(r'width="(\d+)"', html).group(1))
+                frame = re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)
+                assert decode_png(frame).shape[1] == width, "the picture is not the figure's last frame"
+
+
+def test_lesson_01s_saved_explorer_picture_is_the_state_its_next_cell_reports():
+    import json
+
+    import lab_utils_common
+
+    notebook = json.loads((LESSONS[0].parent / "01_softmax_function.ipynb").read_text())
+    html = next("".join(output["data"]["text/html"]) for cell in notebook["cells"]
+                for output in cell.get("outputs", []) if display.WIDGET_VIEW in output.get("data", {}))
+    saved = decode_png(re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1)).astype(int)
+
+    def my_softmax(z):  # lesson 01's
+        exponentials = np.exp(z)
+        return exponentials / np.sum(exponentials)
+
+    differences = {}
+    with plt.rc_context():
+        lab_utils_common.use_style()
+        for z in ([0.0, 0.0, 0.0, 8.0], [1.0, 2.0, 0.5, 3.0]):  # where the scenario ends; the start
+            explorer = ls.plt_softmax(my_softmax, interactive=False).set_z(z)
+            explorer.fig.canvas.draw()
+            drawn = np.asarray(explorer.fig.canvas.buffer_rgba()).astype(int)
+            differences[z[-1]] = np.abs(drawn - saved).mean() if drawn.shape == saved.shape else np.inf
+    assert differences[8.0] < 0.5 < differences[3.0], differences

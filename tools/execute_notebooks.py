@@ -28,6 +28,7 @@ NOTEBOOKS = ROOT / "notebooks"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import notebook_structure  # noqa: E402  (tools/ is not a package)
+from lab_utils_display import keep_saved_pictures  # noqa: E402
 
 
 def execute(path: Path, timeout: int = 300) -> float:
@@ -47,6 +48,9 @@ def execute(path: Path, timeout: int = 300) -> float:
     seconds = time.perf_counter() - start
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
+    # Each live figure keeps its last frame as its saved picture, and the notebook
+    # no widget state, which would mark it modified when it opens (lab_utils_display).
+    keep_saved_pictures(notebook, live_views=True)
     nbformat.validate(notebook)
     nbformat.write(notebook, path)
     return seconds

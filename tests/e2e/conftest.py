@@ -160,8 +160,23 @@ def lab_server(browser_type_launch_args):
 def lab(page, lab_server, request):
     """pytest-playwright's page (a new browser context per test, traced), for JupyterLab.
 
-    The kernels the test started are shut down afterwards, even when it fails.
+    Offline, as in a classroom with no network: every request to anything but the
+    server on 127.0.0.1 is blocked and recorded in ``page.blocked``, and the test
+    fails if there was any. The kernels the test started are shut down afterwards,
+    even when it fails.
     """
+    from slides_support import LOCAL
+
+    page.blocked = []
+
+    def only_local(route):
+        if route.request.url.startswith(LOCAL):
+            route.continue_()
+        else:
+            page.blocked.append(route.request.url)
+            route.abort()
+
+    page.context.route("**/*", only_local)
     if request.config.getoption("--tracing") != "off":
         # pytest-playwright's trace films the page all along; on two shared cores
         # that starved JupyterLab (a notebook not loaded in 180 s, 100 s without
@@ -173,6 +188,7 @@ def lab(page, lab_server, request):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
         yield page
+        assert page.blocked == [], f"JupyterLab asked the network for {page.blocked}"
     finally:
         try:
             lab_server.shut_down_kernels()

@@ -1,19 +1,28 @@
-"""Every notebook in a real JupyterLab in a real browser, one test per phase.
+"""Every notebook in a real JupyterLab in a real browser, offline, as a student meets it.
 
 nbval runs kernels with no frontend; these tests are what see a widget that
-fails to render, a red stderr block, an equation that does not typeset or a
-slider that moves and changes nothing. The phases, each its own test (so a
-failure names its phase, and ``make e2e`` keeps its trace in build/traces/):
+fails to render, a red stderr block, an equation that does not typeset, a
+slider that moves and changes nothing, or a lesson that asks "Save your work?"
+when nothing was changed. One test per lesson follows a student through it,
+each phase named in its assertions:
 
-* saved render: each notebook as saved, before anything runs;
+* fresh: the lesson as cloned (untrusted), before anything runs: every live
+  figure shows its saved picture and the line saying to run the cell, and once
+  the kernel is up the lesson is not modified, so closing it asks nothing;
 * Run All: Restart Kernel and Run All, then every output;
-* save and reopen: a run notebook saved and opened again keeps its pictures;
-* the explorer by keyboard and mouse, in lesson 01;
-* presenting: JupyterLab's Presentation Mode keeps the explorer live.
+* saved and reopened: the run lesson saved, its kernel shut down, and opened
+  again shows clean pictures with that line, no greyed widgets or red icons,
+  and opens unmodified.
+
+Then the explorer in lesson 01 by keyboard and mouse, at the ends of its
+range and with all logits equal; the exercises in 07 (a click beside "Show
+solution" opens nothing; a loop that never ends and the stop button each get
+one line); and JupyterLab's Presentation Mode.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import statistics
@@ -23,7 +32,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from e2e_settings import CURRENT, KERNEL_START_MS, LESSON_01, NOTEBOOKS, SCREENSHOTS
+from e2e_settings import CURRENT, KERNEL_START_MS, LESSON_01, NOTEBOOKS, ROOT, SCREENSHOTS
+from lab_utils_display import SAVED_FIGURE_CLASS, SAVED_FIGURE_NOTE
+
+LESSON_07 = ROOT / "notebooks" / "07_exercises.ipynb"
 
 DOCUMENT_READY = """() => {
   const app = window.jupyterapp;
@@ -107,6 +119,26 @@ PAGE_REPORT = """() => {
 }"""
 
 
+SAVED_FIGURES = """(note) => {
+  // What a student sees of the live figures when they are not live: the saved
+  // picture, drawn, with the line under it; and no greyed widget or red icon.
+  const panel = window.jupyterapp.shell.currentWidget;
+  const root = panel.node;
+  const figures = [...root.querySelectorAll('.jp-OutputArea-output .softmax-saved-figure')];
+  return {
+    dirty: panel.context.model.dirty,
+    saved: figures.length,
+    withNote: figures.filter(f => f.textContent.includes(note)).length,
+    drawn: figures.filter(f => { const img = f.querySelector('img[alt]');
+                                 return img && img.complete && img.naturalWidth > 100; }).length,
+    liveWidgets: root.querySelectorAll('.jp-OutputArea-output .jupyter-widgets').length,
+    disconnected: root.querySelectorAll('.jupyter-widgets-disconnected').length,
+    widgetErrors: [...root.querySelectorAll('.jp-OutputArea-output')]
+      .filter(o => o.textContent.includes('Error displaying widget')).length,
+  };
+}"""
+
+
 PAINTED_FIGURES = """() => {
   // ipympl canvases with a picture on them: more than 2 % of their pixels
   // neither transparent nor white (bars, axes and text).
@@ -124,50 +156,23 @@ PAINTED_FIGURES = """() => {
 }"""
 
 
-def saved_pictures(model: dict) -> int:
-    """ipympl canvases whose saved picture (_data_url) has something drawn on it."""
-    import base64
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    state = model["content"]["metadata"].get("widgets", {}).get(
-        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
-    painted = 0
-    for widget in state.values():
-        url = widget.get("state", {}).get("_data_url") or ""
-        if widget.get("model_name") != "MPLCanvasModel" or not url.startswith("data:image/png;base64,"):
-            continue
-        pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA"))
-        inked = (pixels[..., 3] > 0) & (pixels[..., :3].min(axis=2) < 230)
-        painted += bool(inked.mean() > 0.02)
-    return painted
-
-
-def expected_figures(path: Path) -> int:
-    """ipympl canvases the notebook's outputs display (from its saved widget state).
-
-    Follows each displayed widget through its children, so a figure that was
-    created but never shown does not count.
-    """
+def live_figures(path: Path) -> int:
+    """Outputs of the lesson that are live figures (lab_utils_display.live_figure_bundle)."""
     notebook = nbformat.read(path, as_version=4)
-    state = notebook.metadata.get("widgets", {}).get(
-        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
-    shown = [output["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
-             for cell in notebook.cells for output in cell.get("outputs", [])
-             if "application/vnd.jupyter.widget-view+json" in output.get("data", {})]
-    canvases, seen = set(), set()
-    while shown:
-        model_id = shown.pop()
-        if model_id in seen or model_id not in state:
-            continue
-        seen.add(model_id)
-        model = state[model_id]
-        if model.get("model_name") == "MPLCanvasModel":
-            canvases.add(model_id)
-        shown.extend(re.findall(r"IPY_MODEL_([0-9a-f]+)", json.dumps(model.get("state", {}))))
-    return len(canvases)
+    return sum(SAVED_FIGURE_CLASS in output.get("data", {}).get("text/html", "")
+               for cell in notebook.cells for output in cell.get("outputs", []))
+
+
+def saved_figure_pictures(model: dict) -> list[str]:
+    """The picture (a data URL) saved in each live figure's output of a notebook as saved."""
+    found = []
+    for cell in model["content"]["cells"]:
+        for output in cell.get("outputs", []):
+            html = output.get("data", {}).get("text/html", "")
+            html = "".join(html) if isinstance(html, list) else html
+            if SAVED_FIGURE_CLASS in html:
+                found.append(re.search(r'src="(data:image/png;base64,[^"]+)"', html).group(1))
+    return found
 
 
 def has_math(path: Path) -> bool:
@@ -226,21 +231,51 @@ def restart_and_run_all(page) -> float:
 
 
 IDS = [p.name for p in NOTEBOOKS]
-WITH_FIGURES = [p for p in NOTEBOOKS if expected_figures(p)]
+
+
+def assert_clean_pictures(page, path: Path, phase: str) -> None:
+    """Every live figure is its saved picture with the line under it; nothing greyed or red."""
+    expected = live_figures(path)
+    try:
+        page.wait_for_function(f"(note) => ({SAVED_FIGURES})(note).drawn >= {expected}",
+                               arg=SAVED_FIGURE_NOTE, timeout=20_000)
+    except Exception:
+        pass  # the assertions below say what is missing
+    seen = page.evaluate(SAVED_FIGURES, SAVED_FIGURE_NOTE)
+    assert (seen["saved"], seen["withNote"], seen["drawn"]) == (expected,) * 3, (phase, seen)
+    assert (seen["liveWidgets"], seen["disconnected"], seen["widgetErrors"]) == (0, 0, 0), (phase, seen)
+
+
+def assert_unmodified_and_closes_without_asking(page, phase: str) -> None:
+    """With its kernel up, the lesson is not modified, and closing its tab asks nothing."""
+    page.wait_for_timeout(2000)  # the kernel's language_info, the widget manager: all in
+    assert not page.evaluate("() => window.jupyterapp.shell.currentWidget.context.model.dirty"), (
+        f"{phase}: the lesson opened modified, so closing it would ask to save")
+    page.evaluate("() => window.jupyterapp.commands.execute('application:close')")
+    page.wait_for_timeout(1000)
+    assert page.locator(".jp-Dialog").count() == 0, f"{phase}: closing the unchanged lesson asked something"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_saved_render_shows_pictures_and_equations_before_running(lab, lab_server, path):
-    open_notebook(lab, lab_server, path.name, kernel=False)
-    saved = wait_for_typesetting(lab, has_math(path))
-    assert saved["widgetErrors"] == 0, "saved outputs show 'Error displaying widget'"
-    assert not saved["rawTex"], f"equations not typeset before running: {saved['rawTex']}"
-    assert saved["pictures"] >= expected_figures(path), (
-        "a saved interactive figure does not display as a picture before running")
+def test_a_lesson_shows_what_it_says_runs_all_and_reopens_clean(lab, lab_server, path):
+    # Fresh, as cloned: untrusted, so JupyterLab shows each live figure's saved picture.
+    open_notebook(lab, lab_server, path.name)
+    fresh = wait_for_typesetting(lab, has_math(path))
+    assert fresh["widgetErrors"] == 0, "fresh: 'Error displaying widget'"
+    assert not fresh["rawTex"], f"fresh: equations not typeset before running: {fresh['rawTex']}"
+    assert_clean_pictures(lab, path, "fresh")
+    if live_figures(path):
+        lab.locator(f"{CURRENT} .softmax-saved-figure").first.scroll_into_view_if_needed()
+        lab.screenshot(path=str(SCREENSHOTS / f"{path.stem}_fresh.png"))
+    if path.name.startswith("00_"):  # 00's text says, in the same words, what a live figure shows
+        text = lab.evaluate("() => [...window.jupyterapp.shell.currentWidget.node.querySelectorAll("
+                            "'.jp-MarkdownCell .jp-RenderedMarkdown')].map(m => m.textContent).join(' ')")
+        assert SAVED_FIGURE_NOTE in " ".join(text.split()), "00 does not quote the line under a saved picture"
+    if path == LESSON_07:
+        solutions_open_only_on_their_button(lab)
+    assert_unmodified_and_closes_without_asking(lab, "fresh")
 
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_run_all_runs_every_cell_without_errors(lab, lab_server, path):
+    # Run All.
     open_notebook(lab, lab_server, path.name)
     seconds = restart_and_run_all(lab)
     wait_for_widgets(lab)
@@ -256,56 +291,142 @@ def test_run_all_runs_every_cell_without_errors(lab, lab_server, path):
     assert not report["rawTex"], f"equations not typeset: {report['rawTex']}"
     if has_math(path):
         assert report["equations"] > 0
-    expected = expected_figures(path)
+    expected = live_figures(path)
     assert report["drawnFigures"] >= expected, (
         f"{report['drawnFigures']} of {expected} interactive figures rendered")
     assert not report["news"], "JupyterLab's news prompt appeared"
     if path.name.startswith("00_"):
         checks = lab.locator(f"{CURRENT} .jp-OutputArea-output", has_text="[PASS] Python").inner_text()
         assert "[FAIL]" not in checks and "checks passed." in checks, checks
+        # The live sine figure keeps its x label inside the figure.
+        assert kernel_value(lab, "(lambda box: bool(box.y0 >= 0))(ax.xaxis.label.get_window_extent("
+                                 "fig.canvas.get_renderer()))") == "True"
+    if path == LESSON_01:  # the softmax/sigmoid legend sits above the bars, on none of them
+        assert kernel_value(lab, LEGEND_OVER_BARS) == "[]"
+    if path == LESSON_07:
+        a_loop_and_the_stop_button_each_get_one_line(lab)
     first_widget = lab.locator(f"{CURRENT} .jp-OutputArea-output .jupyter-widgets").first
     if first_widget.count():
         first_widget.scroll_into_view_if_needed()
     lab.screenshot(path=str(SCREENSHOTS / f"{path.stem}.png"))
     print(f"\n{path.name}: Restart & Run All in JupyterLab took {seconds:.1f} s; "
           f"{report['equations']} equations typeset, {report['drawnFigures']} live figures")
+    assert "_control_lock" not in lab_server.log_path.read_text(), (
+        "Restart Kernel printed ipykernel's TraitError traceback in the terminal")
+    if not expected:
+        return
 
-
-@pytest.mark.parametrize("path", WITH_FIGURES, ids=[p.name for p in WITH_FIGURES])
-def test_save_and_reopen_keeps_every_figures_picture(lab, lab_server, path):
-    # A student saves the run notebook and opens it again another day: the
-    # figures must come back as pictures, not "Error displaying widget".
-    # Each explorer sends its picture once its figure has been still for a
-    # moment; a save before that keeps the browser's copy, so save until
-    # the file holds every picture (10 s at most), as autosave would.
-    expected = expected_figures(path)
-    open_notebook(lab, lab_server, path.name)
-    restart_and_run_all(lab)
-    wait_for_widgets(lab)
+    # Saved and reopened another day: pictures of the last frames, nothing greyed.
+    # Each figure sends its last frame once it has been still for a moment; the
+    # save puts that frame in place of the picture shown when the cell ran. Save
+    # until every picture is a frame (10 s at most), as autosave would.
+    shown = saved_figure_pictures({"content": lab.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.context.model.toJSON()")})
     deadline = time.monotonic() + 10
     while True:
         lab.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
         lab.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
                               timeout=30_000)
-        painted_in_file = saved_pictures(lab_server.api("GET", f"/api/contents/notebooks/{path.name}"))
-        if painted_in_file >= expected or time.monotonic() > deadline:
+        model = lab_server.api("GET", f"/api/contents/notebooks/{path.name}")
+        pictures = saved_figure_pictures(model)
+        if all(url != first for url, first in zip(pictures, shown)) or time.monotonic() > deadline:
             break
         lab.wait_for_timeout(500)
-    assert painted_in_file >= expected, (
-        f"the saved file holds {painted_in_file} of {expected} figure pictures")
+    assert len(pictures) == len(shown) == expected, "saved: a live figure's picture is missing"
+    assert all(url != first for url, first in zip(pictures, shown)), (
+        "saved: a live figure kept the picture of when its cell ran, not its last frame")
+    assert "widgets" not in model["content"]["metadata"], "saved: widget state left in the file"
+    assert not any("application/vnd.jupyter.widget-view+json" in output.get("data", {})
+                   for cell in model["content"]["cells"] for output in cell.get("outputs", [])), (
+        "saved: widget views left in the file show 'model not found' when it is reopened trusted")
     lab_server.shut_down_kernels()
     open_notebook(lab, lab_server, path.name)
-    reopened = lab.evaluate(PAGE_REPORT)
-    assert reopened["widgetErrors"] == 0, (
-        "after saving the run notebook and opening it again: 'Error displaying widget'")
-    try:
-        lab.wait_for_function(f"() => ({PAINTED_FIGURES})() >= {expected}", timeout=10_000)
-    except Exception:
-        lab.screenshot(path=str(SCREENSHOTS / f"{path.stem}_reopened.png"))
-    painted = lab.evaluate(PAINTED_FIGURES)
-    assert painted >= expected, (
-        f"after saving the run notebook and opening it again, {painted} of {expected} "
-        f"figures show their picture (screenshot build/screenshots/{path.stem}_reopened.png)")
+    assert_clean_pictures(lab, path, "reopened")
+    lab.locator(f"{CURRENT} .softmax-saved-figure").first.scroll_into_view_if_needed()
+    lab.screenshot(path=str(SCREENSHOTS / f"{path.stem}_reopened.png"))
+    assert_unmodified_and_closes_without_asking(lab, "reopened")
+
+
+# The legend of 01's softmax/sigmoid figure (above the panels) against every bar.
+LEGEND_OVER_BARS = """(lambda figure: (figure.canvas.draw(), [
+    str(bar.get_window_extent()) for ax in figure.axes for bar in ax.patches
+    if figure.legends and figure.legends[0].get_window_extent().overlaps(bar.get_window_extent())
+])[1])(axes[0].figure)"""
+
+
+def kernel_value(page, expression: str, setup: str = "") -> str:
+    """``repr``-like text of ``expression`` evaluated in the lesson's kernel (after ``setup``, silently)."""
+    reply = page.evaluate("""async ([expression, setup]) => {
+      const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+      const future = kernel.requestExecute({code: setup, silent: true,
+                                            user_expressions: {value: expression}});
+      const reply = await future.done;
+      return reply.content.user_expressions.value;
+    }""", [expression, setup])
+    assert reply["status"] == "ok", reply
+    return reply["data"]["text/plain"]
+
+
+# ---------------------------------------------------------------- lesson 07's exercises
+def solutions_open_only_on_their_button(page) -> None:
+    """A click 500 px beside "Show solution" leaves the solution folded; a click on it opens it."""
+    summaries = page.locator(f"{CURRENT} .jp-MarkdownCell details > summary")
+    assert summaries.count() == 4
+    for number in range(summaries.count()):
+        summary = summaries.nth(number)
+        summary.scroll_into_view_if_needed()
+        box = summary.bounding_box()
+        assert box["width"] < 200, f"the Show solution button is {box['width']:.0f} px wide"
+        page.mouse.click(box["x"] + box["width"] + 500, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(200)
+        assert not summary.evaluate("s => s.parentElement.open"), "a click on blank space opened a solution"
+        summary.click()
+        assert summary.evaluate("s => s.parentElement.open"), "clicking Show solution did not open it"
+        summary.click()  # folded again
+
+
+def run_new_cell(page, code: str) -> None:
+    page.evaluate("""async (code) => {
+      const app = window.jupyterapp;
+      const notebook = app.shell.currentWidget.content;
+      notebook.activeCellIndex = notebook.widgets.length - 1;
+      await app.commands.execute('notebook:insert-cell-below');
+      notebook.activeCell.model.sharedModel.setSource(code);
+      app.commands.execute('notebook:run-cell');  // not awaited: it resolves when the cell is done
+    }""", code)
+
+
+LAST_CELL_OUTPUT = """() => {
+  const notebook = window.jupyterapp.shell.currentWidget.content;
+  const cell = notebook.widgets[notebook.widgets.length - 1];
+  return {outputs: cell.model.outputs.toJSON(), shown: cell.node.querySelector('.jp-OutputArea') ?
+          cell.node.querySelector('.jp-OutputArea').innerText : ''};
+}"""
+
+
+def a_loop_and_the_stop_button_each_get_one_line(page) -> None:
+    # A function that never returns: the checker answers by itself, in one sentence.
+    started = time.monotonic()
+    run_new_cell(page, "def my_softmax(z):\n    while True:\n        pass\n\n\n"
+                       "passed = check_softmax(my_softmax)")
+    page.wait_for_function(f"() => ({LAST_CELL_OUTPUT})().shown.includes('did not finish')", timeout=30_000)
+    waited = time.monotonic() - started
+    shown = page.evaluate(LAST_CELL_OUTPUT)["shown"].strip()
+    assert shown == ("\u2718 Check 1 of 7 stopped: my_softmax did not finish in 5 s: is there a loop "
+                     "that never ends?"), shown
+    print(f"\na looping function: the checker answered after {waited:.1f} s (the limit is 5 s)")
+    # The same function stopped with the toolbar's stop button: one line, no traceback.
+    run_new_cell(page, "passed = check_softmax(my_softmax)")
+    page.wait_for_timeout(1500)
+    page.locator(f"{CURRENT} jp-button[data-command='notebook:interrupt-kernel']").first.click()
+    page.wait_for_function(f"() => ({LAST_CELL_OUTPUT})().outputs.length > 0", timeout=20_000)
+    last = page.evaluate(LAST_CELL_OUTPUT)
+    [error] = last["outputs"]
+    assert error["output_type"] == "error" and error["ename"] == "KeyboardInterrupt", error
+    assert error["traceback"] == ["check_softmax was interrupted (the stop button, or Ctrl+C): run "
+                                  "the cell again to check your function."], error
+    assert last["shown"].strip().count("\n") == 0, last["shown"]
+    page.wait_for_function(KERNEL_IDLE, timeout=20_000)
 
 
 # ---------------------------------------------------------------- lesson 01's explorer
@@ -351,6 +472,32 @@ def run_lesson_01(page, lab_server):
     explorer = page.locator(f"{CURRENT} .softmax-explorer").first
     explorer.scroll_into_view_if_needed()
     return explorer
+
+
+# Run in lesson 01's kernel: where the explorer's labels are, read from matplotlib.
+EXPLORER_LAYOUT = """
+import json
+from matplotlib.colors import to_hex as _to_hex
+
+
+def _e2e_layout(explorer):
+    fig = explorer.fig
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    panels = [ax.get_window_extent(renderer) for ax in fig.axes]
+    texts = [(number, text in ax.texts, text.get_text(), text.get_window_extent(renderer))
+             for number, ax in enumerate(fig.axes)
+             for text in ax.get_xticklabels() + ax.get_yticklabels() + ax.texts
+             if text.get_visible() and text.get_text()]
+    bars = [_to_hex(bar.get_facecolor()) for bar in fig.axes[1].patches]
+    return {
+        "z": [float(value) for value in explorer.z],
+        "overlaps": [(a[2], b[2]) for i, a in enumerate(texts) for b in texts[i + 1:] if a[3].overlaps(b[3])],
+        "outside": [t[2] for t in texts if t[1] and not panels[t[0]].x0 <= t[3].x0 <= t[3].x1 <= panels[t[0]].x1],
+        "largest": explorer.largest_class(),
+        "colours": sorted(set(bars)),
+    }
+"""
 
 
 @pytest.mark.skipif(not LESSON_01.exists(), reason="lesson 01 is not in this checkout")
@@ -399,6 +546,31 @@ def test_explorer_answers_keyboard_and_mouse_and_survives_a_broken_function(lab,
         latencies.append(page.evaluate("() => window.__latency.end - window.__latency.start"))
     print(f"\nkey press to readout change: median {statistics.median(latencies):.0f} ms "
           f"over {len(latencies)} presses (min {min(latencies):.0f}, max {max(latencies):.0f})")
+
+    # The ends of the range, as a student reaches them with Home and End on every
+    # slider, and all logits equal in the middle: no label on another or out of its
+    # panel, and no class marked "largest" (a tie). Screenshots to look at.
+    handles = explorer.locator(".softmax-z-slider .noUi-handle")
+    for scene, z in (("all -10", [-10.0] * 4), ("all +10", [10.0] * 4), ("all equal", [2.0] * 4)):
+        if scene == "all equal":
+            run_in_kernel(page, "explorer.set_z([2.0, 2.0, 2.0, 2.0])")
+        else:
+            for number in range(handles.count()):
+                handles.nth(number).focus()
+                page.keyboard.press("Home" if scene == "all -10" else "End")
+        deadline = time.monotonic() + 10  # the readout reads the same at -10 and +10: ask the kernel
+        while kernel_value(page, "[float(v) for v in explorer.z]") != repr(z) and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        page.wait_for_timeout(1000)  # the frame reaches the browser
+        layout = json.loads(ast.literal_eval(kernel_value(page, "json.dumps(_e2e_layout(explorer))",
+                                                          EXPLORER_LAYOUT)))
+        assert layout["z"] == z, (scene, layout)
+        assert layout["overlaps"] == [] and layout["outside"] == [], (scene, layout)
+        assert layout["largest"] == -1 and len(layout["colours"]) == 1, (scene, layout)
+        bold = explorer.locator(".softmax-readout div").evaluate_all(
+            "rows => rows.filter(row => getComputedStyle(row).fontWeight >= 600).length")
+        assert bold == 0, f"{scene}: a readout row is bold, as if it were the largest"
+        explorer.screenshot(path=str(SCREENSHOTS / f"01_explorer_{scene.replace(' ', '_')}.png"))
 
     # A broken my_softmax: the explorer explains, and its sliders keep working.
     run_in_kernel(page, "def my_softmax(z):\n    return np.exp(z)\n")
