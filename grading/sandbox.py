@@ -34,6 +34,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -152,7 +153,9 @@ def sandbox_problem(scratch_parent: Path) -> str | None:
     if shutil.which("prlimit") is None or (os.geteuid() == 0 and not Path("/usr/bin/setpriv").exists()):
         return ("util-linux's prlimit or setpriv is missing, so the sandbox could not be limited: "
                 "install util-linux.")
-    scratch = make_scratch(scratch_parent / "probe")
+    scratch_parent.mkdir(parents=True, exist_ok=True)
+    # a folder of its own: two graders (or two test workers) may probe at the same moment
+    scratch = make_scratch(Path(tempfile.mkdtemp(prefix="probe-", dir=scratch_parent)))
     probe = command(scratch)
     probe[-1:] = ["-c", "import numpy, IPython, lab_utils_checks; print('ok')"]
     try:

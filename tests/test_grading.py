@@ -33,6 +33,9 @@ from grading import feedback, sandbox, synthetic_class  # noqa: E402
 from grading.synthetic_class import CHEATS, MISTAKES, solved, with_cell  # noqa: E402
 
 SANDBOX_PROBLEM = sandbox.sandbox_problem(Path(os.environ.get("TMPDIR", "/tmp")))
+# On a developer's machine without bubblewrap these tests skip with the reason; in CI they must run.
+if SANDBOX_PROBLEM is not None and os.environ.get("CI"):
+    raise RuntimeError(f"CI must run the grading tests, but: {SANDBOX_PROBLEM}")
 needs_sandbox = pytest.mark.skipif(SANDBOX_PROBLEM is not None, reason=f"no sandbox here: {SANDBOX_PROBLEM}")
 
 # Everything a submission must not do, tried from inside one (paths filled in by the fixture).
