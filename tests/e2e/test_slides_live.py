@@ -48,9 +48,16 @@ def slideshow():
 
 
 def kernels(process) -> list[psutil.Process]:
-    """The kernels the slideshow's Voilà runs now."""
-    return [child for child in psutil.Process(process.pid).children(recursive=True)
-            if "ipykernel_launcher" in " ".join(child.cmdline())]
+    """The kernels the slideshow's Voilà runs now (a kernel that has exited, even one not yet
+    reaped by its parent, is not running: a zombie's command line cannot be read)."""
+    running = []
+    for child in psutil.Process(process.pid).children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "ipykernel_launcher" in " ".join(child.cmdline()):
+                running.append(child)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue
+    return running
 
 
 def until(condition, timeout: float = 60.0) -> bool:
