@@ -245,7 +245,7 @@ class SoftmaxExplorer:
             markeredgewidth=2.5, color=REFERENCE_COLOR, label="stable softmax",
             visible=self._show_stable)
         if self._show_stable:
-            self._ax_a.legend(loc="lower right", bbox_to_anchor=(1.0, 1.08), fontsize=9)
+            self._ax_a.legend(loc="lower right", bbox_to_anchor=(1.0, 1.08), fontsize=10)
         self._animated = [*self._bars_z, *self._bars_a, *self._text_z, *self._text_a,
                           self._status, self._reference]
         for artist in self._animated:

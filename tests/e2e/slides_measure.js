@@ -16,7 +16,14 @@ async ({minBody, minFigure, tolerance, before}) => {
   while (window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending) await frame();
   await frame();
   await frame();
-  const slidesBox = document.querySelector('.reveal .slides').getBoundingClientRect();
+  // Reveal may lay the slides out again (a resize, Voila's outputs arriving): until it has,
+  // the slides' box is 0 wide and every size would read as 0 px.
+  const slidesElement = document.querySelector('.reveal .slides');
+  for (let waited = 0; slidesElement.getBoundingClientRect().width === 0; waited += 1) {
+    if (waited > 600) return {stuck: false, index: index(), title: '', problems: ['the slides were never laid out (0 px wide)']};
+    await frame();
+  }
+  const slidesBox = slidesElement.getBoundingClientRect();
   const scale = slidesBox.width / 1280;
   const view = {
     left: Math.max(0, slidesBox.left), top: Math.max(0, slidesBox.top),
