@@ -15,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+from jupyterhub.spawner import SimpleLocalProcessSpawner
+
 ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("SOFTMAX_HUB_STATE", ROOT / "build" / "hub"))
 VENV_BIN = Path(sys.executable).parent  # the hub runs from the suite's .venv
@@ -63,7 +65,21 @@ if password_file.exists():
 c.Authenticator.allow_all = True  # any name, but only with the shared password
 
 # ---------------------------------------------------------------- students' servers
-c.JupyterHub.spawner_class = "simple"  # one process per student, as this user
+class StudentServerSpawner(SimpleLocalProcessSpawner):
+    """One process per student, as this user, stopped with SIGTERM.
+
+    The stock spawner sends SIGINT first. A server with no terminal takes that as a plain
+    KeyboardInterrupt and exits without shutting its kernels down; they linger until they see
+    their parent gone, which they notice only if re-parented to PID 1 (not under a subreaper
+    such as systemd --user, where each would keep its 0.3-0.7 GB). SIGTERM is the server's
+    own clean stop: it shuts its kernels down, then exits (SIGKILL after term_timeout).
+    """
+
+    async def stop(self, now=False):
+        await super().stop(now=True)  # now=True: skip the SIGINT, start with SIGTERM
+
+
+c.JupyterHub.spawner_class = StudentServerSpawner
 c.Spawner.ip = "127.0.0.1"
 c.Spawner.cmd = [str(VENV_BIN / "jupyterhub-singleuser")]
 c.Spawner.args = SERVER_ARGS
