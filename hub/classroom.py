@@ -1,10 +1,11 @@
 """A trial class on a real JupyterHub, for the benchmark and the tests.
 
 Used by benchmarks/bench_classroom.py (`make bench-classroom`) and tests/hub/.
-It starts JupyterHub with the shipped hub/jupyterhub_config.py, then swaps in
-JupyterHub's DummyAuthenticator and a service token, because the students here
-are simulated. Everything stays on 127.0.0.1, every wait has a time limit, and
-stopping the hub is checked to leave no process behind.
+It starts JupyterHub with the shipped hub/jupyterhub_config.py plus a service
+token, because the students here are simulated. The tests keep the shipped
+login (the shared password); the benchmark swaps in JupyterHub's
+DummyAuthenticator. Everything stays on 127.0.0.1, every wait has a time limit,
+and stopping the hub is checked to leave no process behind.
 
 - TrialHub: start and stop a hub; add students, start their servers, give each
   student a token of their own (their login through the hub's REST API).
@@ -32,7 +33,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,16 +47,23 @@ def lessons(folder: Path = ROOT / "notebooks") -> list[Path]:
     return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
 
 
+def code_cells(path: Path) -> list[tuple[int, str, list[str]]]:
+    """(index, source, tags) of every code cell of a notebook, read as plain JSON: nbformat
+    would import jsonschema, about 1.5 s of CPU in every process that runs this."""
+    cells = json.loads(Path(path).read_text())["cells"]
+    return [(index, "".join(cell["source"]), cell.get("metadata", {}).get("tags", []))
+            for index, cell in enumerate(cells) if cell["cell_type"] == "code"]
+
+
 def model_fits(path: Path) -> int:
-    return sum(cell.source.count(".fit(") for cell in nbformat.read(path, as_version=4).cells
-               if cell.cell_type == "code")
+    return sum(source.count(".fit(") for _, source, _ in code_cells(path))
 
 
 def heaviest_lesson(paths: list[Path]) -> Path:
     """The lesson that trains the most Keras models (calls to `.fit(`); ties go to
     the one with the most code. Training is what takes a lesson's time and memory."""
     def code_size(path):
-        return sum(len(c.source) for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+        return sum(len(source) for _, source, _ in code_cells(path))
     return max(paths, key=lambda p: (model_fits(p), code_size(p)))
 
 
@@ -75,20 +82,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-# Loaded after the shipped configuration, for simulated students only.
+# Loaded after the shipped configuration: a service token that creates the simulated
+# students, logs them in (a token each) and starts their servers.
 TRIAL_CONFIG = """\
 import os
 load_subconfig({config!r})
-# Simulated students: any name, no password. Tests and benchmark only, on loopback.
 assert c.JupyterHub.ip == "127.0.0.1" and c.Spawner.ip == "127.0.0.1"
-c.JupyterHub.authenticator_class = "dummy"
-c.Authenticator.allow_all = True
 c.JupyterHub.services = [{{"name": "classroom-trial", "api_token": os.environ["SOFTMAX_HUB_TRIAL_TOKEN"]}}]
 c.JupyterHub.load_roles = [{{
     "name": "classroom-trial",
     "scopes": ["admin:users", "admin:servers", "admin:server_state", "tokens", "list:users"],
     "services": ["classroom-trial"],
 }}]
+"""
+# Added when the trial hub has no password (the benchmark): simulated students log in
+# with any name and no password. Benchmark only, on loopback.
+DUMMY_LOGIN = """\
+c.JupyterHub.authenticator_class = "dummy"
+c.Authenticator.allow_all = True
 """
 
 
@@ -98,7 +109,11 @@ class HubError(RuntimeError):
 
 @dataclass
 class TrialHub:
+    """A hub on 127.0.0.1 with the shipped configuration. With `password`, its login form is
+    the shipped one (the shared password, written where `make hub` keeps it); without, the
+    DummyAuthenticator lets any name in. Students come in through the service token either way."""
     state: Path
+    password: str | None = None
     start_seconds: float = 90
     port: int = field(default_factory=free_port)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
@@ -114,7 +129,14 @@ class TrialHub:
         if not PROXY.exists():
             raise HubError("configurable-http-proxy is missing: run `make hub-deps` (npm ci in hub/).")
         self.state.mkdir(parents=True, exist_ok=True)
-        (self.state / "trial_config.py").write_text(TRIAL_CONFIG.format(config=str(CONFIG)))
+        config = TRIAL_CONFIG.format(config=str(CONFIG))
+        if self.password:
+            password = self.state / "password"
+            password.write_text(self.password + "\n")
+            password.chmod(0o600)
+        else:
+            config += DUMMY_LOGIN
+        (self.state / "trial_config.py").write_text(config)
         env = dict(os.environ, SOFTMAX_HUB_STATE=str(self.state), SOFTMAX_HUB_PORT=str(self.port),
                    SOFTMAX_HUB_API_PORT=str(free_port()), SOFTMAX_HUB_PROXY_API_PORT=str(free_port()),
                    SOFTMAX_HUB_TRIAL_TOKEN=self.token, PYTHONDONTWRITEBYTECODE="1")
@@ -130,7 +152,7 @@ class TrialHub:
                 self.api("GET", "/hub/api/")
                 return self
             except (urllib.error.URLError, OSError):
-                time.sleep(0.5)
+                time.sleep(0.1)
         self.stop()
         raise HubError(f"JupyterHub did not answer within {self.start_seconds} s:\n{self.log_tail()}")
 
@@ -217,7 +239,7 @@ class TrialHub:
             server = self.api("GET", f"/hub/api/users/{student}").get("servers", {}).get("", {})
             if server.get("ready"):
                 return int(server["state"]["pid"])
-            time.sleep(1)
+            time.sleep(0.2)
         raise HubError(f"{student}'s server was not ready within {seconds} s:\n{self.log_tail()}")
 
     def student_api(self, student: str, method: str, path: str, body=None, timeout: float = 30):
@@ -292,20 +314,20 @@ async def run_notebook(hub: TrialHub, student: str, relpath: str, cell_seconds: 
             {"path": relpath, "name": Path(relpath).name, "type": "notebook", "kernel": {"name": "python3"}},
             timeout=120))
         run.kernel_id = session["kernel"]["id"]
-        notebook = nbformat.read(hub.home(student) / relpath, as_version=4)
+        cells = code_cells(hub.home(student) / relpath)
         url = f"ws://127.0.0.1:{hub.port}/user/{student}/api/kernels/{run.kernel_id}/channels"
         socket_ = await asyncio.wait_for(websocket_connect(HTTPRequest(
             url, headers={"Authorization": f"token {token}"}), max_message_size=256 * 2**20), 60)
         session_id = uuid.uuid4().hex
         try:
-            for index, cell in enumerate(notebook.cells):
-                if cell.cell_type != "code" or not cell.source.strip():
+            for index, source, tags in cells:
+                if not source.strip():
                     continue
                 # A cell tagged raises-exception shows an error on purpose; JupyterLab
                 # goes on past it, and so does this.
-                expected = "raises-exception" in cell.metadata.get("tags", [])
+                expected = "raises-exception" in tags
                 error = await asyncio.wait_for(
-                    _execute(socket_, session_id, cell.source, stop_on_error=not expected), cell_seconds)
+                    _execute(socket_, session_id, source, stop_on_error=not expected), cell_seconds)
                 run.cells += 1
                 if error and not expected:
                     run.error = f"cell {index}: {error}"
