@@ -1,21 +1,26 @@
-"""A real JupyterHub with two simulated students (`make test-hub`, about 1-2 minutes).
+"""A real JupyterHub with simulated students (`make test-hub`, well under a minute).
 
-The hub is the shipped hub/jupyterhub_config.py with JupyterHub's DummyAuthenticator
-swapped in (hub/classroom.py), on 127.0.0.1. The tests run in file order on one hub:
-it starts, two students run lesson 01 through it, their files stay apart, one
-student gets the students' repository (make student-repo) through the nbgitpuller
-link, with no solution in it, and the hub stops leaving nothing behind.
+The hub is the shipped hub/jupyterhub_config.py, with its shared-password login, plus a
+service token that creates the students, logs them in (a token each) and starts their
+servers (hub/classroom.py), on 127.0.0.1. The tests run in file order on this one hub:
+it starts on loopback only; its login form takes the shared password and nothing else;
+two students run lesson 01 through it; their files stay apart; one student gets the
+students' repository (make student-repo) through the nbgitpuller link, with no solution
+in it; and the hub stops leaving nothing behind.
 """
 
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import json
+import re
 import subprocess
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -23,7 +28,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "hub"))
-from classroom import PROXY, SUITE_FOLDER, TrialHub, run_notebook  # noqa: E402
+from classroom import PROXY, SUITE_FOLDER, TrialHub, code_cells, run_notebook  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tools"))
 import student_repo  # noqa: E402
@@ -33,13 +38,26 @@ pytestmark = pytest.mark.skipif(
 
 LESSON_01 = sorted((ROOT / "notebooks").glob("01_*.ipynb"))[0].name
 STUDENTS = ["ada", "grace"]
+NEWCOMER = "newcomer"  # gets the suite through the nbgitpuller link, not a copy
+PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    trial = TrialHub(tmp_path_factory.mktemp("hub")).start()
+    trial = TrialHub(tmp_path_factory.mktemp("hub"), password=PASSWORD).start()
     yield trial
     trial.stop()
+
+
+@pytest.fixture(scope="module")
+def servers(hub):
+    """Every student logged in and their servers started, all at once, as a class starts."""
+    for student in STUDENTS:
+        hub.add_student(student)
+    hub.add_student(NEWCOMER, copy_suite=False)
+    everyone = [*STUDENTS, NEWCOMER]
+    with ThreadPoolExecutor(len(everyone)) as pool:
+        return dict(zip(everyone, pool.map(hub.start_server, everyone)))
 
 
 def listening_addresses(processes) -> set[str]:
@@ -59,32 +77,54 @@ def test_hub_starts_and_listens_on_loopback_only(hub):
     assert listening_addresses(hub.processes()) == {"127.0.0.1"}
 
 
-def test_two_students_log_in_and_each_runs_lesson_01_to_the_end(hub):
-    for student in STUDENTS:
-        hub.add_student(student)
-        hub.start_server(student)
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def log_in(base: str, name: str, password: str) -> int:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    page = opener.open(f"{base}/hub/login", timeout=30).read().decode()
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"username": name, "password": password, "_xsrf": xsrf}).encode()
+    try:
+        return opener.open(f"{base}/hub/login", data=form, timeout=30).status
+    except urllib.error.HTTPError as answer:
+        return answer.code
+
+
+def test_the_shared_password_logs_a_student_in(hub):
+    assert log_in(hub.base, "alice", PASSWORD) == 302  # on to her server
+
+
+def test_a_wrong_or_empty_password_is_refused(hub):
+    assert log_in(hub.base, "mallory", "not-the-password") == 403
+    assert log_in(hub.base, "mallory", "") == 403
+
+
+def test_two_students_log_in_and_each_runs_lesson_01_to_the_end(hub, servers):
     lesson = f"{SUITE_FOLDER}/notebooks/{LESSON_01}"
 
     async def both():
         return await asyncio.gather(*(run_notebook(hub, s, lesson, cell_seconds=240) for s in STUDENTS))
 
     runs = asyncio.run(both())
-    code_cells = sum(1 for c in json.loads((ROOT / "notebooks" / LESSON_01).read_text())["cells"]
-                     if c["cell_type"] == "code" and "".join(c["source"]).strip())
+    cells = sum(1 for _, source, _ in code_cells(ROOT / "notebooks" / LESSON_01) if source.strip())
     for student, run in zip(STUDENTS, runs):
         assert run.error == "", f"{student}: {run.error}"
-        assert run.cells == code_cells, f"{student} ran {run.cells} of {code_cells} code cells"
+        assert run.cells == cells, f"{student} ran {run.cells} of {cells} code cells"
     # Every server and kernel binds to loopback too.
     assert listening_addresses(hub.processes()) == {"127.0.0.1"}
 
 
-def test_closing_a_lesson_tab_on_the_hub_shuts_its_kernel_down(hub):
+def test_closing_a_lesson_tab_on_the_hub_shuts_its_kernel_down(hub, servers):
     # JupyterLab reads the setting from the student's own settings, written at spawn.
     settings = hub.student_api(STUDENTS[0], "GET", "/lab/api/settings/@jupyterlab/notebook-extension:tracker")
     assert settings["settings"]["kernelShutdown"] is True
 
 
-def test_students_files_are_kept_apart(hub):
+def test_students_files_are_kept_apart(hub, servers):
     ada, grace = STUDENTS
     hub.student_api(ada, "PUT", "/api/contents/answers.txt",
                     {"type": "file", "format": "text", "content": "ada's answer"})
@@ -98,16 +138,14 @@ def test_students_files_are_kept_apart(hub):
     assert refused.value.code in (403, 404)
 
 
-def test_the_nbgitpuller_link_pulls_the_students_repository_with_no_solution_and_00_opens(hub, tmp_path):
+def test_the_nbgitpuller_link_pulls_the_students_repository_with_no_solution_and_00_opens(hub, servers, tmp_path):
     # The students' repository as `make student-repo` makes it, served from a local git URL: no network.
     made = subprocess.run([sys.executable, str(ROOT / "tools" / "student_repo.py"), str(tmp_path / "students")],
                           capture_output=True, text=True)
     assert made.returncode == 0, made.stdout + made.stderr
     origin = tmp_path / "softmax-lab-students.git"
     subprocess.run(["git", "clone", "-q", "--bare", str(tmp_path / "students"), str(origin)], check=True)
-    student = "newcomer"
-    hub.add_student(student, copy_suite=False)
-    hub.start_server(student)
+    student = NEWCOMER  # logged in, server started, no copy of the suite
     assert not (hub.home(student) / SUITE_FOLDER).exists()
 
     # The link in docs/hub.md: /hub/user-redirect/git-pull?repo=...&branch=...&urlpath=... The page it
@@ -139,9 +177,9 @@ def test_the_nbgitpuller_link_pulls_the_students_repository_with_no_solution_and
     assert run.error == "", run.error
 
 
-def test_hub_stops_cleanly_and_leaves_no_processes(hub):
+def test_hub_stops_cleanly_and_leaves_no_processes(hub, servers):
     tree = hub.processes()
-    assert len(tree) >= 2 + len(STUDENTS)  # hub, proxy, servers (and kernels)
+    assert len(tree) >= 2 + len(servers)  # hub, proxy, servers (and kernels)
     took, left = hub.stop()
     assert left == [], f"still running after the hub stopped: {left}"
     assert not [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
