@@ -4,9 +4,11 @@ The hub is the shipped hub/jupyterhub_config.py, with its shared-password login,
 service token that creates the students, logs them in (a token each) and starts their
 servers (hub/classroom.py), on 127.0.0.1. The tests run in file order on this one hub:
 it starts on loopback only; its login form takes the shared password and nothing else;
-two students run lesson 01 through it; their files stay apart; one student gets the
+two students run lesson 01 through it; their files stay apart; a third student gets the
 students' repository (make student-repo) through the nbgitpuller link, with no solution
-in it; and the hub stops leaving nothing behind.
+in it, and runs 00; and the hub stops leaving nothing behind. The three students' servers
+start together, and the three notebooks run side by side (the first_lessons fixture), as
+in a room: the machine's two cores stay busy instead of taking turns.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -28,7 +31,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "hub"))
-from classroom import PROXY, SUITE_FOLDER, TrialHub, code_cells, run_notebook  # noqa: E402
+from classroom import PROXY, SUITE_FOLDER, Run, TrialHub, code_cells, run_notebook  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tools"))
 import student_repo  # noqa: E402
@@ -39,6 +42,7 @@ pytestmark = pytest.mark.skipif(
 LESSON_01 = sorted((ROOT / "notebooks").glob("01_*.ipynb"))[0].name
 STUDENTS = ["ada", "grace"]
 NEWCOMER = "newcomer"  # gets the suite through the nbgitpuller link, not a copy
+START_HERE = f"{SUITE_FOLDER}/notebooks/00_start_here.ipynb"
 PASSWORD = "correct-horse-battery"
 
 
@@ -58,6 +62,59 @@ def servers(hub):
     everyone = [*STUDENTS, NEWCOMER]
     with ThreadPoolExecutor(len(everyone)) as pool:
         return dict(zip(everyone, pool.map(hub.start_server, everyone)))
+
+
+@dataclass
+class Arrival:
+    """What newcomer met on following the nbgitpuller link (checked by the nbgitpuller test)."""
+    suite_before_pull: bool
+    made: subprocess.CompletedProcess | None = None  # tools/student_repo.py
+    events: str = ""  # nbgitpuller's event stream
+    run: Run | None = None  # 00 run to the end
+
+
+async def newcomer_arrives(hub: TrialHub, folder: Path) -> Arrival:
+    arrival = Arrival(suite_before_pull=(hub.home(NEWCOMER) / SUITE_FOLDER).exists())
+    # The students' repository as `make student-repo` makes it, served from a local git URL: no network.
+    arrival.made = await asyncio.to_thread(
+        subprocess.run, [sys.executable, str(ROOT / "tools" / "student_repo.py"), str(folder / "students")],
+        capture_output=True, text=True)
+    if arrival.made.returncode != 0:
+        return arrival
+    origin = folder / "softmax-lab-students.git"
+    await asyncio.to_thread(subprocess.run, ["git", "clone", "-q", "--bare", str(folder / "students"), str(origin)],
+                            check=True)
+
+    # The link in docs/hub.md: /hub/user-redirect/git-pull?repo=...&branch=...&urlpath=... The page it
+    # opens pulls through git-pull/api (an event stream) and then goes to urlpath.
+    query = urllib.parse.urlencode({"repo": f"file://{origin}", "branch": "main", "targetpath": SUITE_FOLDER})
+    request = urllib.request.Request(f"{hub.base}/user/{NEWCOMER}/git-pull/api?{query}",
+                                     headers={"Authorization": f"token {hub.student_tokens[NEWCOMER]}"})
+
+    def pull() -> str:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.read().decode()
+
+    arrival.events = await asyncio.to_thread(pull)
+    if '"phase": "finished"' in arrival.events:
+        arrival.run = await run_notebook(hub, NEWCOMER, START_HERE, cell_seconds=240)
+    return arrival
+
+
+@pytest.fixture(scope="module")
+def first_lessons(hub, servers, tmp_path_factory):
+    """A class's first minutes, side by side as in a room: ada and grace run lesson 01 from
+    their copies while newcomer follows the nbgitpuller link and runs 00. Returns each
+    student's Run, and newcomer's Arrival (or what it raised); the tests check them."""
+    lesson = f"{SUITE_FOLDER}/notebooks/{LESSON_01}"
+
+    async def together():
+        return await asyncio.gather(*(run_notebook(hub, s, lesson, cell_seconds=240) for s in STUDENTS),
+                                    newcomer_arrives(hub, tmp_path_factory.mktemp("newcomer")),
+                                    return_exceptions=True)
+
+    *runs, arrival = asyncio.run(together())
+    return {**dict(zip(STUDENTS, runs)), NEWCOMER: arrival}
 
 
 def listening_addresses(processes) -> set[str]:
@@ -103,15 +160,12 @@ def test_a_wrong_or_empty_password_is_refused(hub):
     assert log_in(hub.base, "mallory", "") == 403
 
 
-def test_two_students_log_in_and_each_runs_lesson_01_to_the_end(hub, servers):
-    lesson = f"{SUITE_FOLDER}/notebooks/{LESSON_01}"
-
-    async def both():
-        return await asyncio.gather(*(run_notebook(hub, s, lesson, cell_seconds=240) for s in STUDENTS))
-
-    runs = asyncio.run(both())
+def test_two_students_log_in_and_each_runs_lesson_01_to_the_end(hub, first_lessons):
     cells = sum(1 for _, source, _ in code_cells(ROOT / "notebooks" / LESSON_01) if source.strip())
-    for student, run in zip(STUDENTS, runs):
+    for student in STUDENTS:
+        run = first_lessons[student]
+        if isinstance(run, BaseException):
+            raise run
         assert run.error == "", f"{student}: {run.error}"
         assert run.cells == cells, f"{student} ran {run.cells} of {cells} code cells"
     # Every server and kernel binds to loopback too.
@@ -138,24 +192,14 @@ def test_students_files_are_kept_apart(hub, servers):
     assert refused.value.code in (403, 404)
 
 
-def test_the_nbgitpuller_link_pulls_the_students_repository_with_no_solution_and_00_opens(hub, servers, tmp_path):
-    # The students' repository as `make student-repo` makes it, served from a local git URL: no network.
-    made = subprocess.run([sys.executable, str(ROOT / "tools" / "student_repo.py"), str(tmp_path / "students")],
-                          capture_output=True, text=True)
-    assert made.returncode == 0, made.stdout + made.stderr
-    origin = tmp_path / "softmax-lab-students.git"
-    subprocess.run(["git", "clone", "-q", "--bare", str(tmp_path / "students"), str(origin)], check=True)
-    student = NEWCOMER  # logged in, server started, no copy of the suite
-    assert not (hub.home(student) / SUITE_FOLDER).exists()
-
-    # The link in docs/hub.md: /hub/user-redirect/git-pull?repo=...&branch=...&urlpath=... The page it
-    # opens pulls through git-pull/api (an event stream) and then goes to urlpath.
-    query = urllib.parse.urlencode({"repo": f"file://{origin}", "branch": "main", "targetpath": SUITE_FOLDER})
-    request = urllib.request.Request(f"{hub.base}/user/{student}/git-pull/api?{query}",
-                                     headers={"Authorization": f"token {hub.student_tokens[student]}"})
-    with urllib.request.urlopen(request, timeout=120) as response:
-        events = response.read().decode()
-    assert '"phase": "finished"' in events, events[-2000:]
+def test_the_nbgitpuller_link_pulls_the_students_repository_with_no_solution_and_00_opens(hub, first_lessons):
+    arrival = first_lessons[NEWCOMER]  # followed the link while ada and grace ran lesson 01
+    if isinstance(arrival, BaseException):
+        raise arrival
+    student = NEWCOMER  # logged in, server started, no copy of the suite until the link
+    assert not arrival.suite_before_pull
+    assert arrival.made.returncode == 0, arrival.made.stdout + arrival.made.stderr
+    assert '"phase": "finished"' in arrival.events, arrival.events[-2000:]
 
     pulled = hub.home(student) / SUITE_FOLDER
     assert not (pulled / "instructor").exists() and not (pulled / "tests").exists()
@@ -165,16 +209,14 @@ def test_the_nbgitpuller_link_pulls_the_students_repository_with_no_solution_and
     assert not [c for c in exercises["cells"] if "worked-solution" in c["metadata"].get("tags", [])]
     assert "### BEGIN SOLUTION" not in json.dumps(exercises)
 
-    start_here = f"{SUITE_FOLDER}/notebooks/00_start_here.ipynb"
-    assert (hub.home(student) / start_here).exists()
-    model = hub.student_api(student, "GET", f"/api/contents/{start_here}")
+    assert (hub.home(student) / START_HERE).exists()
+    model = hub.student_api(student, "GET", f"/api/contents/{START_HERE}")
     assert model["type"] == "notebook" and model["content"]["cells"]
-    page = urllib.request.Request(f"{hub.base}/user/{student}/lab/tree/{start_here}",
+    page = urllib.request.Request(f"{hub.base}/user/{student}/lab/tree/{START_HERE}",
                                   headers={"Authorization": f"token {hub.student_tokens[student]}"})
     with urllib.request.urlopen(page, timeout=60) as response:
         assert response.status == 200 and "JupyterLab" in response.read().decode()
-    run = asyncio.run(run_notebook(hub, student, start_here, cell_seconds=240))
-    assert run.error == "", run.error
+    assert arrival.run.error == "", arrival.run.error
 
 
 def test_hub_stops_cleanly_and_leaves_no_processes(hub, servers):
