@@ -84,7 +84,7 @@ def free_port() -> int:
 
 # Loaded after the shipped configuration: a service token that creates the simulated
 # students, logs them in (a token each) and starts their servers, and the shipped spawner
-# with a quicker look at whether a stopped server is gone.
+# with quicker looks at whether a server has started or stopped.
 TRIAL_CONFIG = """\
 import asyncio
 import os
@@ -94,8 +94,22 @@ assert c.JupyterHub.ip == "127.0.0.1" and c.Spawner.ip == "127.0.0.1"
 
 
 class TrialSpawner(c.JupyterHub.spawner_class):
-    \"\"\"The shipped spawner, looking every 0.1 s whether a stopped server is gone: the stock
-    wait backs off to 5 s between looks, which left the hub idle for seconds when it stopped.\"\"\"
+    \"\"\"The shipped spawner, looking every 0.1 s whether a new server listens and whether a
+    stopped one is gone. JupyterHub's own waits back off to 5 s between looks, which left
+    the hub idle for seconds after each server had started and after the last had stopped.\"\"\"
+
+    async def start(self):
+        ip, port = await super().start()
+        deadline = time.monotonic() + self.http_timeout
+        while await self.poll() is None and time.monotonic() < deadline:
+            try:
+                _, writer = await asyncio.open_connection(ip, port)
+            except OSError:
+                await asyncio.sleep(0.1)
+            else:
+                writer.close()
+                break
+        return ip, port  # the hub then checks the server's API, as for any spawner
 
     async def wait_for_death(self, timeout=10):
         deadline = time.monotonic() + timeout
