@@ -9,8 +9,13 @@ A line tampers when it, at the notebook's top level (or in a function through
 ``global``):
 
 - binds a name the graded cells use (``check_softmax``, ``points``, ...) or
-  ``print``, ``display`` or ``get_ipython``, by assignment, ``def``, ``class``,
-  ``import ... as`` or any other binding;
+  ``print``, ``display`` or ``get_ipython`` to something that may be a function:
+  by ``def``, ``class``, ``lambda``, an import of anything but the genuine object
+  (``from IPython.display import display`` is not tampering), or an assignment of
+  a name, an attribute or a call that does not plainly make data. A student's own
+  data under such a name (``points = np.array(...)``, ``points = [1, 2]``) cannot
+  change a verdict either, and is not called tampering: an honest notebook must
+  never score 0 for a variable's name;
 - assigns or deletes an attribute or item of NumPy, ``builtins``/``__builtins__``,
   ``lab_utils_checks``, ``sys`` or IPython (``np.allclose = ...``,
   ``sys.modules[...] = ...``), directly or with ``setattr``/``delattr``, or names
@@ -25,6 +30,38 @@ from dataclasses import dataclass
 
 PROTECTED_MODULES = ("numpy", "builtins", "lab_utils_checks", "sys", "IPython")
 ALWAYS_PROTECTED_NAMES = ("print", "display", "get_ipython", "__builtins__", "__import__")
+#: Where the genuine objects come from: importing them from there binds them to themselves.
+GENUINE_SOURCES = {
+    "display": ("IPython.display", "IPython.core.display", "IPython.core.display_functions"),
+    "print": ("builtins",),
+    "get_ipython": ("IPython",),
+}
+#: Calls of these builtins make data, never a function.
+DATA_BUILTINS = frozenset({"list", "tuple", "dict", "set", "frozenset", "int", "float", "complex", "str",
+                           "bool", "bytes", "len", "sum", "range", "sorted", "round", "abs", "min", "max",
+                           "zip", "enumerate", "reversed", "any", "all", "divmod", "pow", "repr", "format"})
+
+
+def _may_be_callable(value, aliases: dict[str, str]) -> bool:
+    """Whether an assigned value might be a function (conservative: True unless it is plainly data)."""
+    if isinstance(value, (ast.Constant, ast.JoinedStr, ast.ListComp, ast.SetComp, ast.DictComp,
+                          ast.GeneratorExp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Dict)):
+        return False
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        return False  # a container, even of functions, is not itself called
+    if isinstance(value, ast.BoolOp):
+        return any(_may_be_callable(operand, aliases) for operand in value.values)
+    if isinstance(value, ast.IfExp):
+        return _may_be_callable(value.body, aliases) or _may_be_callable(value.orelse, aliases)
+    if isinstance(value, ast.Call):
+        function = value.func
+        if isinstance(function, ast.Name):
+            return function.id not in DATA_BUILTINS
+        root = _root(function)
+        # np.array(...), np.zeros(...), np.random.default_rng(0).normal(...): NumPy's calls make data
+        return not (isinstance(function, ast.Attribute) and root is not None
+                    and aliases.get(root.id) == "numpy" and function.attr not in ("vectorize", "frompyfunc"))
+    return True  # a name, an attribute, a subscript, a lambda, ...
 
 
 @dataclass(frozen=True)
@@ -112,10 +149,11 @@ class _Finder(ast.NodeVisitor):
         if name in self.names and self._module_level(name):
             self._add(node, f"{verb} {name}", name if name in self.graded_names else None)
 
-    def _target(self, node, target) -> None:
-        """An assignment or deletion target."""
+    def _target(self, node, target, data: bool = False) -> None:
+        """An assignment or deletion target; ``data``: the value bound is plainly not a function."""
         if isinstance(target, ast.Name):
-            self._bind(node, target.id)
+            if not data:
+                self._bind(node, target.id)
         elif isinstance(target, (ast.Tuple, ast.List)):
             for element in target.elts:
                 self._target(node, element)
@@ -129,22 +167,30 @@ class _Finder(ast.NodeVisitor):
                     isinstance(target.value.func, ast.Name) and target.value.func.id in ("globals", "vars"):
                 key = target.slice
                 name = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
-                if name is None or name in self.names:
+                if (name is None or name in self.names) and not data:
                     self._add(node, f"changes {_dotted(target)}",
                               name if name in self.graded_names else None)
 
     # ---------------------------------------------------------------- bindings
+    def _data(self, value) -> bool:
+        return value is not None and not _may_be_callable(value, self.aliases)
+
     def visit_Assign(self, node):
         for target in node.targets:
-            self._target(node, target)
+            if isinstance(target, (ast.Tuple, ast.List)) and isinstance(node.value, (ast.Tuple, ast.List)) \
+                    and len(target.elts) == len(node.value.elts):
+                for element, value in zip(target.elts, node.value.elts):  # a, b = f, 1: pair by pair
+                    self._target(node, element, self._data(value))
+            else:
+                self._target(node, target, self._data(node.value))
         self.generic_visit(node)
 
     def visit_AugAssign(self, node):
-        self._target(node, node.target)
+        self._target(node, node.target, self._data(node.value))
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node):
-        self._target(node, node.target)
+        self._target(node, node.target, node.value is None or self._data(node.value))
         self.generic_visit(node)
 
     def visit_Delete(self, node):
@@ -153,7 +199,7 @@ class _Finder(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_NamedExpr(self, node):
-        self._target(node, node.target)
+        self._target(node, node.target, self._data(node.value))
         self.generic_visit(node)
 
     def visit_For(self, node):
@@ -185,6 +231,8 @@ class _Finder(ast.NodeVisitor):
             bound = alias.asname or alias.name
             if node.module == "lab_utils_checks" and alias.name == bound:
                 continue  # the real checker again
+            if alias.name == bound and node.module in GENUINE_SOURCES.get(bound, ()):
+                continue  # the genuine display, print or get_ipython again
             if alias.name == "*":
                 continue
             self._bind(node, bound, "imports something as")

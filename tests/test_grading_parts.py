@@ -82,14 +82,19 @@ GRADED = {"check_softmax", "check_stable_softmax", "points"}
     ("print = lambda *a: None", "redefines print"),
     ("import lab_utils_checks as L\nL._run_case = None", "changes L._run_case"),
     ("from lab_utils_checks import points as check_softmax", "imports something as check_softmax"),
-    ("globals()['points'] = 1", "changes globals()['points']"),
+    ("globals()['points'] = lambda *a, **k: 2", "changes globals()['points']"),
     ("globals().update(points=1)", "changes the notebook's names with globals().update"),
     ("setattr(np, 'isclose', None)", "changes np with setattr"),
     ("import sys\nsys.modules['numpy'] = None", "changes sys.modules['numpy']"),
     ("from numpy import allclose\nallclose.__code__ = None", "changes allclose.__code__"),
-    ("def f():\n    global points\n    points = 1", "redefines points"),
+    ("def f():\n    global points\n    points = max", "redefines points"),
     ("from unittest import mock\nmock.patch('numpy.allclose', print).start()", "patches numpy.allclose"),
-    ("%time check_softmax = 1", "redefines check_softmax"),
+    ("%time check_softmax = len", "redefines check_softmax"),
+    ("points = functools.partial(max, 2)", "redefines points"),
+    ("points, other = (lambda p, out_of: out_of), 1", "redefines points"),
+    ("points = np.vectorize(lambda p, out_of: out_of)", "redefines points"),
+    ("from IPython.display import display as points", "imports something as points"),
+    ("from mymodule import display", "imports something as display"),
 ])
 def test_lines_that_change_how_a_notebook_is_graded_are_found(source, what):
     found = tamper.find([(7, source)], GRADED)
@@ -103,6 +108,12 @@ def test_lines_that_change_how_a_notebook_is_graded_are_found(source, what):
     "passed = check_softmax(my_softmax)\npoints(passed, out_of=2)",
     "class Helper:\n    points = 3",
     "this is not python (",
+    # a student's own data under a graded name, and the genuine display: no verdict can change
+    "from IPython.display import display, Markdown\ndisplay(Markdown('**done**'))",
+    "points = np.array([[1.0, 2.0], [3.0, 4.0]])",
+    "points = [1, 2, 3]\npoints += [4]",
+    "points, labels = np.zeros((4, 2)), np.arange(4)",
+    "check_softmax_result: float = 0.5 * 2",
 ])
 def test_an_honest_cell_is_not_called_tampering(source):
     assert tamper.find([(1, source)], GRADED) == []
