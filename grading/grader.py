@@ -368,7 +368,10 @@ class Grading:
                         f"{exercise.cell.label} scores 0 because your line `{attempt.line[:80]}` "
                         f"{attempt.what}, and graded checks must run unchanged.")
                     continue
-                if not self.ready and not self._start():
+                # A call the checker stopped at its own time limit closes the sandbox (its state is
+                # unknown): the next exercise gets a fresh run of the notebook, not a dead process.
+                alive = self.session is not None and self.session.alive
+                if not (self.ready and alive) and not self._start():
                     exercise.why = "not run"
                     exercise.sentence = ("Your notebook could not be run to this exercise (its process "
                                          "kept ending or running out of time), so this exercise scores 0.")

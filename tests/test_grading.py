@@ -228,6 +228,24 @@ def test_each_submission_scores_what_it_earned_with_one_line(graded_class, stude
 
 
 @needs_sandbox
+def test_a_call_the_checker_stops_first_costs_only_its_own_exercise(tmp_path, course, monkeypatch):
+    # In a real run the checker's own limit (lab_utils_checks.CALL_SECONDS) and the sandbox's are
+    # both 5 s, and either may fire first. When the checker's does, the sandbox is closed mid-call;
+    # the next exercise must get a fresh run of the notebook, not "the process ended".
+    import lab_utils_checks
+    from grading import grader
+
+    release_path = course / "release" / "exercises" / "07_exercises.ipynb"
+    release = grader.read_release(release_path)
+    notebook = solved(release_path, {"ex1_softmax": "    while True:\n        pass"})
+    monkeypatch.setattr(lab_utils_checks, "CALL_SECONDS", 1.0)
+    result = grader.grade(notebook, release, tmp_path / "scratch", call_seconds=4)
+    earned = {e.cell.grade_id: (e.earned, e.why) for e in result.exercises}
+    assert earned == {e.cell.grade_id: (0, "timed out") if e.cell.grade_id == "ex1_checks"
+                      else (e.cell.points, "") for e in result.exercises}
+
+
+@needs_sandbox
 def test_the_newest_of_two_canvas_uploads_is_graded_and_the_line_says_so(graded_class):
     result, rows, *_ = graded_class
     assert rows["102"]["file"] == "lovelaceada_102_9002_07_exercises-1.ipynb"
