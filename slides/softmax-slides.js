@@ -154,7 +154,7 @@
 
   /** Each slide's cells on one page; a page without a title gets the last title before it. */
   function buildPages() {
-    var title = "";
+    var title = "", source = null;
     leafSections().forEach(function (section) {
       var page = document.createElement("div");
       page.className = "softmax-page";
@@ -163,14 +163,30 @@
       var heading = leadingHeading(page);
       if (heading) {
         title = heading.cloneNode(true);
+        source = heading;
       } else if (title) {
         var continued = document.createElement("div");
         continued.className = "softmax-continued";
         continued.innerHTML = title.innerHTML;
         continued.querySelectorAll("a.anchor-link").forEach(function (e) { e.remove(); });
         continued.setAttribute("aria-label", headingText(title) + " (continued)");
+        continued.softmaxSource = source;
         page.insertBefore(continued, page.firstChild);
       }
+    });
+  }
+
+  /** A continued title copied before its math was typeset (Voila typesets each markdown
+      cell by itself, so it never typesets the copy) is copied again once the heading it
+      repeats has been typeset: the audience sees the formula, never "$s$". */
+  function retypesetContinued() {
+    document.querySelectorAll(".softmax-continued").forEach(function (continued) {
+      var heading = continued.softmaxSource;
+      if (!heading || continued.textContent.indexOf("$") < 0 || heading.textContent.indexOf("$") >= 0) {
+        return;
+      }
+      continued.innerHTML = heading.innerHTML;
+      continued.querySelectorAll("a.anchor-link").forEach(function (e) { e.remove(); });
     });
   }
 
@@ -285,6 +301,8 @@
     scaleWithTransform();
     var options = Object.assign({}, config, { plugins: plugins || [] });
     Reveal.initialize(options);
+    Reveal.on("ready", retypesetContinued);
+    Reveal.on("slidechanged", retypesetContinued);
     // Tests and the browser console reach the deck as window.Reveal in both modes.
     window.Reveal = Reveal;
     return Reveal;
