@@ -156,6 +156,22 @@ def test_jupyterlab_fetches_no_news_updates_or_extension_listings():
     assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
 
 
+def test_closing_a_lesson_gives_its_kernel_back_and_a_locked_solution_never_opens_as_source():
+    # A lesson closed and opened again must not come back marked modified: with its kernel still
+    # running, the widget manager restores every live figure and marks the notebook changed.
+    # A worked solution's cell is locked (editable: false): double-click or Enter keeps it rendered.
+    import json
+
+    settings = json.loads((ROOT / "jupyter_config" / "overrides.json").read_text())
+    tracker = settings["@jupyterlab/notebook-extension:tracker"]
+    assert tracker["kernelShutdown"] is True and tracker["showEditorForReadOnlyMarkdown"] is False
+    for path in (ROOT / "notebooks" / "07_exercises.ipynb",
+                 ROOT / "instructor" / "source" / "exercises" / "07_exercises.ipynb"):
+        cells = json.loads(path.read_text())["cells"]
+        solutions = [c for c in cells if "<details" in "".join(c["source"])]
+        assert len(solutions) == 4 and all(c["metadata"].get("editable") is False for c in solutions), path
+
+
 def test_jupyterlab_saves_widget_state_so_a_saved_notebook_shows_its_widgets():
     import json
 
