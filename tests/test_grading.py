@@ -148,6 +148,11 @@ def graded_class(tmp_path_factory, course):
     (submissions / "Empty Folder_308_assignsubmission_file_").mkdir()
     # The gradebook from an earlier run, with a student who is not in this download.
     (course / "gradebook.json").write_text(json.dumps({"999": {"name": "Gone Student", "score": "4"}}))
+    # Pages from that earlier run: another section's student, and one graded again now.
+    for folder in ("Gone_Student", "101"):
+        (course / "feedback" / folder / "exercises").mkdir(parents=True, exist_ok=True)
+        (course / "feedback" / folder / "exercises" / "07_exercises.html").write_text("earlier run")
+        (course / "feedback" / folder / "exercises" / "stale.txt").write_text("earlier run")
     listener = Listener()
     escape = ESCAPE.format(sibling=str(submissions / "Doe, Jane" / "07_exercises (1).ipynb"),
                            submissions=str(submissions), gradebook=str(course / "gradebook.json"),
@@ -191,6 +196,14 @@ def test_autograde_exits_0_and_grades_exactly_this_download(graded_class):
     assert set(rows) == {"101", "102", "Doe, Jane", "103", *map(str, range(200, 200 + len(CHEATS))),
                          *map(str, range(300, 309)), "400"}
     assert "999" not in rows  # in the gradebook from an earlier run, not in this download
+
+
+@needs_sandbox
+def test_a_run_keeps_other_students_pages_and_replaces_only_those_it_grades(graded_class):
+    course = graded_class[2]
+    assert page_of(course, "Gone_Student") == "earlier run"
+    assert "earlier run" not in page_of(course, "101") and "10 of 10" in html.unescape(page_of(course, "101"))
+    assert not (course / "feedback" / "101" / "exercises" / "stale.txt").exists()
 
 
 @needs_sandbox
@@ -358,7 +371,7 @@ def test_a_bwrap_that_cannot_make_namespaces_is_named_instead_of_grading_unsandb
 def test_every_student_gets_a_feedback_page_even_without_a_notebook(graded_class):
     _, rows, course, _, _ = graded_class
     folders = {p.parent.parent.name for p in (course / "feedback").glob("*/exercises/07_exercises.html")}
-    assert len(folders) == len(rows)
+    assert len(folders - {"Gone_Student"}) == len(rows)  # Gone_Student's page is from an earlier run
     assert "No notebook was handed in, only answers.pdf." in page_of(course, "307")
     assert "The submission is empty." in page_of(course, "308")
     assert "is not a valid notebook" in page_of(course, "306")

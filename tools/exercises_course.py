@@ -201,8 +201,7 @@ def autograde(submissions: Path, course: Path, grades: Path, timeout: float | No
         assignment(course)
     release = grader.read_release(course / "release" / ASSIGNMENT / NOTEBOOK)
     handed_in = collect.collect(submissions, NOTEBOOK)
-    feedback_root = course / "feedback"
-    shutil.rmtree(feedback_root, ignore_errors=True)
+    feedback_root = course / "feedback"  # kept: another section graded earlier keeps its pages
     math = feedback.MathRenderer()
     taken: set = set()
     folders = {id(s): _folder_name(s.student_id, taken) for s in handed_in}
@@ -252,6 +251,7 @@ def autograde(submissions: Path, course: Path, grades: Path, timeout: float | No
     rows, lines = [], []
     for submission, graded in results:
         page = feedback_root / folders[id(submission)] / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")
+        shutil.rmtree(page.parent.parent, ignore_errors=True)  # this student's page from an earlier run
         page.parent.mkdir(parents=True, exist_ok=True)
         if graded is None:
             page.write_text(feedback.problem_page(submission.label, NOTEBOOK, submission.problem[:1].upper()
