@@ -366,7 +366,7 @@ class Grading:
                     exercise.why = f"tampered: {attempt.what}"
                     exercise.sentence = (
                         f"{exercise.cell.label} scores 0 because your line `{attempt.line[:80]}` "
-                        f"{attempt.what}, and graded checks must run unchanged.")
+                        f"{attempt.what}, {attempt.why}.")
                     continue
                 # A call the checker stopped at its own time limit closes the sandbox (its state is
                 # unknown): the next exercise gets a fresh run of the notebook, not a dead process.

@@ -20,7 +20,9 @@ A line tampers when it, at the notebook's top level (or in a function through
   ``lab_utils_checks``, ``sys`` or IPython (``np.allclose = ...``,
   ``sys.modules[...] = ...``), directly or with ``setattr``/``delattr``, or names
   one of them in a ``mock.patch("numpy....")``-style call;
-- writes the notebook's names through ``globals()`` or ``vars()``.
+- writes the notebook's names through ``globals()`` or ``vars()``;
+- uses a private name of ``lab_utils_checks`` (``_softmax``, ``_cross_entropy``, ...):
+  the checker's own reference answers, which a student's function must not call.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Tampering:
     line: str  # the offending line, as written
     what: str  # "redefines check_softmax", "changes np.allclose", ...
     name: str | None  # the graded name it rebinds, or None when it can touch every check
+    why: str = "graded checks must run unchanged"  # the end of the feedback's sentence
 
 
 def _python(source: str) -> str:
@@ -139,8 +142,20 @@ class _Finder(ast.NodeVisitor):
         number = getattr(node, "lineno", 1) - 1
         return self.lines[number].strip() if 0 <= number < len(self.lines) else ""
 
-    def _add(self, node, what: str, name: str | None) -> None:
-        self.found.append(Tampering(self.cell, self._line(node), what, name))
+    def _add(self, node, what: str, name: str | None, why: str | None = None) -> None:
+        self.found.append(Tampering(self.cell, self._line(node), what, name,
+                                    *([why] if why else [])))
+
+    def _reference(self, node, dotted: str) -> None:
+        self._add(node, f"uses {dotted}", None,
+                  "which is the checker's own answer: your function must compute it itself")
+
+    def visit_Attribute(self, node):
+        root = _root(node)
+        if isinstance(node.ctx, ast.Load) and node.attr.startswith("_") and not node.attr.startswith("__") \
+                and root is not None and self.aliases.get(root.id) == "lab_utils_checks":
+            self._reference(node, _dotted(node))
+        self.generic_visit(node)
 
     def _module_level(self, name: str) -> bool:
         return not self.scopes or name in self.scopes[-1]
@@ -229,6 +244,10 @@ class _Finder(ast.NodeVisitor):
     def visit_ImportFrom(self, node):
         for alias in node.names:
             bound = alias.asname or alias.name
+            if node.module == "lab_utils_checks" and alias.name.startswith("_") \
+                    and not alias.name.startswith("__"):
+                self._reference(node, f"lab_utils_checks.{alias.name}")
+                continue
             if node.module == "lab_utils_checks" and alias.name == bound:
                 continue  # the real checker again
             if alias.name == bound and node.module in GENUINE_SOURCES.get(bound, ()):
@@ -261,6 +280,10 @@ class _Finder(ast.NodeVisitor):
         function = node.func
         name = function.id if isinstance(function, ast.Name) else (
             function.attr if isinstance(function, ast.Attribute) else "")
+        if name == "getattr" and node.args:
+            root = _root(node.args[0])
+            if root is not None and self.aliases.get(root.id) == "lab_utils_checks":
+                self._reference(node, f"getattr({_dotted(node.args[0])}, ...)")
         if name in ("setattr", "delattr", "__setattr__", "__delattr__") and node.args:
             root = _root(node.args[0])
             if root is not None and root.id in self.aliases:

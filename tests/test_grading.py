@@ -259,6 +259,22 @@ def test_a_call_the_checker_stops_first_costs_only_its_own_exercise(tmp_path, co
 
 
 @needs_sandbox
+def test_calling_the_checkers_own_answer_earns_nothing_and_says_why(tmp_path, course):
+    from grading import grader
+
+    release_path = course / "release" / "exercises" / "07_exercises.ipynb"
+    release = grader.read_release(release_path)
+    notebook = solved(release_path, {"ex1_softmax": "    import lab_utils_checks\n"
+                                                    "    probabilities = lab_utils_checks._softmax(z)"})
+    result = grader.grade(notebook, release, tmp_path / "scratch", call_seconds=4)
+    assert [(e.earned, e.why) for e in result.exercises] == \
+        [(0, "tampered: uses lab_utils_checks._softmax")] * len(result.exercises)
+    assert result.exercises[0].sentence == (
+        "Exercise 1 scores 0 because your line `probabilities = lab_utils_checks._softmax(z)` uses "
+        "lab_utils_checks._softmax, which is the checker's own answer: your function must compute it itself.")
+
+
+@needs_sandbox
 def test_the_newest_of_two_canvas_uploads_is_graded_and_the_line_says_so(graded_class):
     result, rows, *_ = graded_class
     assert rows["102"]["file"] == "lovelaceada_102_9002_07_exercises-1.ipynb"

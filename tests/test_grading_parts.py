@@ -95,6 +95,10 @@ GRADED = {"check_softmax", "check_stable_softmax", "points"}
     ("points = np.vectorize(lambda p, out_of: out_of)", "redefines points"),
     ("from IPython.display import display as points", "imports something as points"),
     ("from mymodule import display", "imports something as display"),
+    ("import lab_utils_checks\ndef my_softmax(z):\n    return lab_utils_checks._softmax(z)",
+     "uses lab_utils_checks._softmax"),
+    ("from lab_utils_checks import _cross_entropy_from_logits", "uses lab_utils_checks._cross_entropy_from_logits"),
+    ("import lab_utils_checks as c\nf = getattr(c, '_log' + '_softmax')", "uses getattr(c, ...)"),
 ])
 def test_lines_that_change_how_a_notebook_is_graded_are_found(source, what):
     found = tamper.find([(7, source)], GRADED)
@@ -114,6 +118,7 @@ def test_lines_that_change_how_a_notebook_is_graded_are_found(source, what):
     "points = [1, 2, 3]\npoints += [4]",
     "points, labels = np.zeros((4, 2)), np.arange(4)",
     "check_softmax_result: float = 0.5 * 2",
+    "import lab_utils_checks\nprint(lab_utils_checks.__file__, lab_utils_checks.RTOL)",
 ])
 def test_an_honest_cell_is_not_called_tampering(source):
     assert tamper.find([(1, source)], GRADED) == []
