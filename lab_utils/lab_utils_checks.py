@@ -911,7 +911,8 @@ def _run_case(calls: _Calls, case: _Case) -> tuple[str, list[str]] | None:
     with _quiet() as caught:
         try:
             result = calls(arguments)
-        except Exception as error:  # the student's error is the report, never raised
+        except (Exception, SystemExit) as error:  # the student's error is the report, never raised
+            # (sys.exit() in the function too: it would otherwise end the check with no report)
             first_line = (str(error).strip().splitlines() or [""])[0]
             if len(first_line) > 160:
                 first_line = first_line[:157] + "..."

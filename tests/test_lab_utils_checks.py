@@ -1051,3 +1051,12 @@ def test_the_exercise_notebook_does_not_import_tensorflow():
     for cell in lesson_cells():
         if cell.cell_type == "code":
             assert "tensorflow" not in cell.source and "keras" not in cell.source
+
+
+@pytest.mark.parametrize("exit_call", ["sys.exit(0)", "raise SystemExit"])
+def test_a_function_that_calls_sys_exit_gets_a_report_not_the_end_of_the_check(exit_call):
+    namespace = {}
+    exec(f"import sys\ndef my_softmax(z):\n    {exit_call}\n", namespace)
+    report = checks.run_checks("check_softmax", namespace["my_softmax"])
+    assert (report.passed, report.mistake) == (False, "raised")
+    assert "  got:      SystemExit" in report.message
