@@ -132,9 +132,9 @@ HINTS: dict[str, str] = {
     ),
     "returned_list": (
         "Your numbers are right, but they came back as a Python list (or tuple), and the "
-        "exercise asks for a NumPy array. Compute with NumPy on the whole array, for example "
-        "np.exp(z) / np.sum(np.exp(z)), or turn the list into an array with np.array(...) "
-        "before returning it."
+        "exercise asks for a NumPy array. Compute with NumPy on whole arrays (np.exp, np.sum, "
+        "np.log and indexing work on every entry at once) instead of building a list entry by "
+        "entry, or turn the list into an array with np.array(...) before returning it."
     ),
     # --- the function could not be run, or returned something unusable
     "not_a_function": (
@@ -984,7 +984,11 @@ def _diagnose(result, case: _Case, calls: _Calls | None = None, warned=(), chang
             "  (the result itself was right)",
         ]
     if isinstance(result, (list, tuple)):
-        return "returned_list", [*head, _format(result, f"  got:      a {type(result).__name__}: "),
+        try:  # the numbers as NumPy prints them, not a list of np.float64(...) reprs
+            shown = np.asarray(result, dtype=float)
+        except (TypeError, ValueError):
+            shown = result
+        return "returned_list", [*head, _format(shown, f"  got:      a {type(result).__name__}: "),
                                  "  (the numbers are right)"]
     return None
 
