@@ -120,7 +120,8 @@ def collect(folder: Path, notebook_name: str) -> list[Submission]:
             if moodle:
                 student(moodle["id"], moodle["name"], "moodle").files += _files_below(entry)
             else:
-                student(entry.name, "", "folder").files += _files_below(entry)
+                # the folder is all the platform says: it names the student in both columns
+                student(entry.name, entry.name, "folder").files += _files_below(entry)
             continue
         if not entry.is_file():
             continue

@@ -217,6 +217,7 @@ def test_grades_csv_reads_back_names_with_commas_quotes_and_accents(graded_class
     rows = graded_class[1]
     assert rows["Doe, Jane"]["score"] == "10"
     assert rows["103"]["name"] == 'Zoë "Zo" O\'Brien'
+    assert rows["Doe, Jane"]["name"] == "Doe, Jane"  # one folder per student: the folder names them
     assert rows["101"]["name"] == "Ada Lovelace" and rows["101"]["ex1_checks"] == "2"
 
 

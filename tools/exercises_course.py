@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -106,7 +107,9 @@ def _read_notebook(path: Path, name: str):
     if path.stat().st_size > NOTEBOOK_BYTES:
         return None, f"{name} is larger than {NOTEBOOK_BYTES >> 20} MB"
     try:
-        notebook = nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
+        with warnings.catch_warnings():  # e.g. MissingIDFieldWarning, once per old notebook: noise here
+            warnings.simplefilter("ignore")
+            notebook = nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
         if not isinstance(notebook.get("cells"), list):
             raise ValueError("it has no list of cells")
     except UnicodeDecodeError:
