@@ -32,6 +32,9 @@ import pytest
 from slides_support import (ROOT, SCREENS, offline_page, start_slideshow, stop_slideshow, wait_until_shown,
                             walk)
 
+# `make e2e`: two pytest-xdist workers (--dist loadgroup); the slides and the website share one.
+pytestmark = pytest.mark.xdist_group("slides-and-site")
+
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NAMES = [path.name for path in NOTEBOOKS]
 DECKS = ROOT / "build" / "e2e-slides"
