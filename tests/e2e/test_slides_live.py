@@ -5,6 +5,10 @@ and the test opens the one URL it prints. Every slide's fit is checked by
 test_slides_fit.py; this file checks what only a live slideshow does: the
 address answers at once, the explorers move, a scripted scenario is a step the
 presenter takes, and a tab that reloads or closes gives its kernel back.
+
+Voilà runs the lesson for every page it serves, so the tests share one: the
+browser's first request is the one the instructor makes, the explorer is moved
+on that page, and then that page is reloaded twice and closed.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 import time
 import urllib.error
 import urllib.request
+from types import SimpleNamespace
 
 import nbformat
 import psutil
@@ -32,21 +37,27 @@ STEP_BUTTON = f"{SHOWN} .softmax-step-button"
 
 
 @pytest.fixture(scope="module")
-def slideshow():
+def slideshow(browser):
+    """`make present 01`, and the page the browser opened at once on the URL it printed."""
     if not (ROOT / "slides" / "node_modules" / "reveal.js" / "package.json").exists():
         pytest.fail("slides/node_modules/ is missing: run `make present NB=01` or `make slides` once.")
     process, urls = start_slideshow(["01"])
+    page = None
     try:
         assert len(urls) == 1, f"make present must print one URL, printed {urls}"
         # The first request, at once: an instructor who clicks the address must get the slides.
+        shown = SimpleNamespace(kernels_before=len(kernels(process)), kernels_shown=None)
+        page = offline_page(browser)
         try:
-            with urllib.request.urlopen(urls[0], timeout=120) as response:
-                process.first_answer = (response.status, response.read().decode("utf-8", "replace"))
-        except OSError as error:
+            response = page.goto(urls[0], wait_until="commit", timeout=120_000)
+            process.first_answer = (response.status, response.text())  # the whole page, as Voilà sent it
+        except Exception as error:
             process.first_answer = (error, "")
         process.first_answer_after = time.monotonic() - process.printed_at
-        yield process, urls[0]
+        yield process, urls[0], page, shown
     finally:
+        if page is not None and not page.is_closed():
+            page.context.close()
         stop_slideshow(process)
 
 
@@ -98,7 +109,7 @@ def go_to(page, selector: str, limit: int = 80) -> None:
 
 
 def test_the_printed_address_answers_its_first_request(slideshow):
-    process, url = slideshow
+    process, url, _, _ = slideshow
     status, body = process.first_answer
     assert status == 200, f"the first request to {url} got {status}"
     assert "softmax-slides.js" in body and "reveal" in body
@@ -106,7 +117,7 @@ def test_the_printed_address_answers_its_first_request(slideshow):
 
 
 def test_slideshow_server_listens_on_loopback_and_wants_the_token(slideshow):
-    _, url = slideshow
+    _, url, _, _ = slideshow
     bare = url.split("?")[0]
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(bare + "voila/files/slides/package.json", timeout=10)
@@ -118,11 +129,11 @@ def test_slideshow_server_listens_on_loopback_and_wants_the_token(slideshow):
     assert login.value.code in (302, 403), "the slideshow opened without its token"
 
 
-def test_explorer_starts_where_its_slide_says_and_moves_with_a_drag_the_keys_and_the_step(browser, slideshow):
-    _, url = slideshow
-    page = offline_page(browser)
-    page.goto(url, wait_until="commit")
+def test_explorer_starts_where_its_slide_says_and_moves_with_a_drag_the_keys_and_the_step(slideshow):
+    process, _, page, shown = slideshow
     wait_until_shown(page)
+    if shown.kernels_shown is None:
+        shown.kernels_shown = len(kernels(process))
     page.evaluate("() => Reveal.configure({transition: 'none'})")
     go_to(page, EXPLORER)
     # The explorer starts as the lesson's own run leaves it, not where the scenario after it ends.
@@ -179,17 +190,16 @@ def test_explorer_starts_where_its_slide_says_and_moves_with_a_drag_the_keys_and
     page.keyboard.press("ArrowRight")
     page.wait_for_function("(here) => JSON.stringify(Reveal.getIndices()) !== JSON.stringify(here)", arg=here)
     assert page.blocked == [], f"the slideshow asked the network for {page.blocked}"
-    page.context.close()
 
 
-def test_reloading_or_closing_the_slideshow_gives_its_kernel_back(browser, slideshow):
-    process, url = slideshow
-    assert until(lambda: len(kernels(process)) <= 2), "kernels left over from the tests before"
-    before = len(kernels(process))
-    page = offline_page(browser)
-    page.goto(url, wait_until="commit")
+def test_reloading_or_closing_the_slideshow_gives_its_kernel_back(slideshow):
+    process, _, page, shown = slideshow
+    # The page the browser opened first (the explorer test moved it): it started one kernel.
     wait_until_shown(page)
-    assert len(kernels(process)) == before + 1
+    if shown.kernels_shown is None:
+        shown.kernels_shown = len(kernels(process))
+    before = shown.kernels_before
+    assert shown.kernels_shown == before + 1, f"opening the slideshow started {shown.kernels_shown - before} kernels"
     for _ in range(2):
         page.reload(wait_until="commit")
         wait_until_shown(page)
