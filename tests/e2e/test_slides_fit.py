@@ -18,6 +18,7 @@ are built in the background meanwhile. The phases' times are printed at the end.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import signal
@@ -32,8 +33,6 @@ import pytest
 from slides_support import (ROOT, SCREENS, offline_page, start_slideshow, stop_slideshow, wait_until_shown,
                             walk)
 
-# `make e2e`: two pytest-xdist workers (--dist loadgroup); the slides and the website share one.
-pytestmark = pytest.mark.xdist_group("slides-and-site")
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NAMES = [path.name for path in NOTEBOOKS]
@@ -193,7 +192,7 @@ def saved_explorer_pictures(path: Path) -> list[str]:
             if "application/vnd.jupyter.widget-view+json" in data:
                 found = re.search(r'<img[^>]*\balt="([^"]+)"', data.get("text/html", ""))
                 assert found, "an explorer output stores no picture with alt text"
-                alts.append(found.group(1))
+                alts.append(html.unescape(found.group(1)))  # as the browser reads it
     return alts
 
 
