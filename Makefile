@@ -139,9 +139,9 @@ nbval: $(STAMP)
 	$(PY) -m pytest notebooks $(NBVAL) -n $(JOBS) --dist loadfile -p no:cacheprovider -q
 
 # Two workers (JOBS): JupyterLab's lessons on one, the slides and the website on the
-# other (the xdist_group marks in tests/e2e/test_*.py).
+# other (pytest_xdist_make_scheduler in tests/e2e/conftest.py).
 e2e: $(STAMP) chromium $(SLIDES_NPM) $(SITE_NPM)
-	$(PY) -m pytest tests/e2e -n $(JOBS) --dist loadgroup -p no:cacheprovider -rs -q --tracing retain-on-failure --output build/traces
+	$(PY) -m pytest tests/e2e -n $(JOBS) --dist loadfile -p no:cacheprovider -rs -q --tracing retain-on-failure --output build/traces
 
 # Debian's chromium for the browser test; CI runs as root and installs it.
 chromium:

@@ -38,6 +38,30 @@ from e2e_settings import (  # noqa: F401  (SCREENSHOTS: older tests import it fr
 )
 
 
+#: `make e2e` runs two pytest-xdist workers: these files on one, every other file on the
+#: other. JupyterLab's lessons (about half the suite's time) get a worker, a server and
+#: a browser to themselves; the slides and the website share the other worker.
+OWN_WORKER = {"test_jupyterlab_e2e.py"}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Whole files per worker (as --dist loadfile), grouped as OWN_WORKER says.
+
+    pytest-xdist's own ``xdist_group`` marks do nothing with pytest 9.2 (every
+    test went to either worker, and two JupyterLab servers shared build/e2e).
+    """
+    if config.getvalue("dist") not in ("loadfile", "loadgroup", "loadscope"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TwoGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+            return file if file in OWN_WORKER else "the slides and the website"
+
+    return TwoGroups(config, log)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

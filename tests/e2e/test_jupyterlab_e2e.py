@@ -35,8 +35,6 @@ import pytest
 from e2e_settings import CURRENT, KERNEL_START_MS, LESSON_01, NOTEBOOKS, ROOT, SCREENSHOTS
 from lab_utils_display import SAVED_FIGURE_CLASS, SAVED_FIGURE_NOTE
 
-# `make e2e`: two pytest-xdist workers (--dist loadgroup); JupyterLab's lessons have one to themselves.
-pytestmark = pytest.mark.xdist_group("jupyterlab")
 
 LESSON_07 = ROOT / "notebooks" / "07_exercises.ipynb"
 

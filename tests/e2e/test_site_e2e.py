@@ -25,8 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "site"))
 import build_site as site_build  # noqa: E402 - site/build_site.py
 
-# `make e2e`: two pytest-xdist workers (--dist loadgroup); the slides and the website share one.
-pytestmark = pytest.mark.xdist_group("slides-and-site")
 
 AXE = site_build.NODE_MODULES / "axe-core" / "axe.min.js"
 #: Everything the site may load: its own files, and pictures stored in the pages.

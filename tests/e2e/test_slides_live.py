@@ -25,8 +25,6 @@ import pytest
 
 from slides_support import ROOT, offline_page, start_slideshow, stop_slideshow, wait_until_shown
 
-# `make e2e`: two pytest-xdist workers (--dist loadgroup); the slides and the website share one.
-pytestmark = pytest.mark.xdist_group("slides-and-site")
 
 LESSON_01 = ROOT / "notebooks" / "01_softmax_function.ipynb"
 SHOWN = ".reveal .slides section.present > .softmax-page"  # the slide shown (not its stack)
