@@ -19,7 +19,7 @@ OPEN_START := --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb noteb
 # Jupyter refuses to run as root unless told; containers and CI run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help lab test venv doctor execute bench slides site unit unit-and-notebooks nbval e2e chromium fresh-copy lock present clean assignment autograde hub hub-deps test-hub bench-classroom mutate bubblewrap student-repo
+.PHONY: help lab test venv doctor execute bench slides site unit unit-and-notebooks check nbval e2e chromium fresh-copy lock present clean assignment autograde hub hub-deps test-hub bench-classroom mutate bubblewrap student-repo
 
 help:
 	@echo "make lab        set up .venv if needed, then start JupyterLab on notebooks/00_start_here.ipynb"
@@ -41,6 +41,7 @@ help:
 	@echo "make autograde SUBMISSIONS=DIR   grade a Moodle/Canvas/per-student download, each in a sandbox:"
 	@echo "                build/grades.csv + build/course/feedback/ (docs/grading.md)"
 	@echo "make student-repo DIR=...   the git repository students get (lessons, helpers, no solutions)"
+	@echo "make check     the inner loop: unit tests + strict nbval, 2 workers (no browser, no hub)"
 	@echo "make unit / nbval / e2e   one part of make test;  make lock   re-pin requirements.txt"
 	@echo "make mutate     mutation score of lab_utils/ per module (mutmut; MODULE=lab_utils_env for one)"
 	@echo "make clean      remove build/ (screenshots, decks, test work)"
@@ -131,6 +132,9 @@ test: $(STAMP) chromium bubblewrap $(GRADING_NPM) unit-and-notebooks e2e test-hu
 
 unit-and-notebooks: $(STAMP) bubblewrap $(GRADING_NPM) $(SITE_NPM)
 	$(PY) -m pytest tests notebooks --ignore=tests/e2e --ignore=tests/hub $(NBVAL) -n $(JOBS) --dist loadfile -p no:cacheprovider -q
+
+# The inner loop for contributors: everything make test runs but the browser and hub tests.
+check: unit-and-notebooks
 
 unit: $(STAMP) bubblewrap $(GRADING_NPM) $(SITE_NPM)
 	$(PY) -m pytest tests --ignore=tests/e2e --ignore=tests/hub -p no:cacheprovider -q
