@@ -35,7 +35,6 @@ import pytest
 from e2e_settings import CURRENT, KERNEL_START_MS, LESSON_01, NOTEBOOKS, ROOT, SCREENSHOTS
 from lab_utils_display import SAVED_FIGURE_CLASS, SAVED_FIGURE_NOTE
 
-
 LESSON_07 = ROOT / "notebooks" / "07_exercises.ipynb"
 
 DOCUMENT_READY = """() => {

@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "site"))
 import build_site as site_build  # noqa: E402 - site/build_site.py
 
-
 AXE = site_build.NODE_MODULES / "axe-core" / "axe.min.js"
 #: Everything the site may load: its own files, and pictures stored in the pages.
 LOCAL = ("file://", "data:", "blob:")

@@ -33,7 +33,6 @@ import pytest
 from slides_support import (ROOT, SCREENS, offline_page, start_slideshow, stop_slideshow, wait_until_shown,
                             walk)
 
-
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NAMES = [path.name for path in NOTEBOOKS]
 DECKS = ROOT / "build" / "e2e-slides"

@@ -25,7 +25,6 @@ import pytest
 
 from slides_support import ROOT, offline_page, start_slideshow, stop_slideshow, wait_until_shown
 
-
 LESSON_01 = ROOT / "notebooks" / "01_softmax_function.ipynb"
 SHOWN = ".reveal .slides section.present > .softmax-page"  # the slide shown (not its stack)
 EXPLORER = f"{SHOWN} .softmax-explorer"
