@@ -41,7 +41,10 @@ ALSO_COPY = ["notebooks", "instructor", "tools", "jupyter_config", "requirements
 # Test files that check the repository, not the helpers: left out of mutation runs.
 NOT_HELPER_TESTS = ["tests/e2e", "tests/hub", "tests/test_environment.py",
                     "tests/test_notebook_structure.py", "tests/test_slides.py",
-                    "tests/test_fresh_copy.py", "tests/test_grading.py", "tests/test_hub_config.py"]
+                    "tests/test_fresh_copy.py", "tests/test_grading.py", "tests/test_hub_config.py",
+                    # the grader's parts (grading/), the site builder (site/) and the student
+                    # repository (a git repository of the whole tree): none of them is copied
+                    "tests/test_grading_parts.py", "tests/test_site.py", "tests/test_student_repo.py"]
 # Checks the repository's style-file link, which mutmut's copy of the tree does not keep.
 NOT_HELPER_TEST_CASES = ["tests/test_lab_utils_common.py::test_course_style_line_works_where_kernels_start"]
 
