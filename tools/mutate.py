@@ -79,10 +79,16 @@ def stage(modules: list[str]) -> None:
     # mtime) so that the folder exists when Python starts: a PYTHONPATH folder
     # created later is not searched, and the editable install's unmutated
     # lab_utils/ would be imported instead.
+    # A module left out of an earlier run in this folder was copied there plainly,
+    # with a newer mtime, which mutmut reads as "already mutated": it then made no
+    # mutants for it (no results), or ran the kept results' mutants against the
+    # plain copy, where every one survives. Such a copy is put back with the
+    # source's mtime, so mutmut mutates it again (keeping the results it has).
     (MUTANTS / "src").mkdir(parents=True, exist_ok=True)
     for source in (STAGE / "src").glob("*.py"):
-        if not (MUTANTS / "src" / source.name).exists():
-            shutil.copy2(source, MUTANTS / "src" / source.name)
+        target = MUTANTS / "src" / source.name
+        if not target.exists() or (source.stem in modules and target.read_bytes() == source.read_bytes()):
+            shutil.copy2(source, target)
     venv = MUTANTS / ".venv"
     if not venv.is_symlink():
         venv.symlink_to(ROOT / ".venv")
