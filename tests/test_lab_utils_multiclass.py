@@ -322,8 +322,27 @@ def test_loss_and_logit_gradient_explains_bad_arguments():
         mc.loss_and_logit_gradient([1.0, 2.0], [0])
     with pytest.raises(ValueError, match="class numbers"):
         mc.loss_and_logit_gradient([[1.0, 2.0]], [5])
-    with pytest.raises(TypeError, match="to_outputs"):
+    with pytest.raises(TypeError, match=r"^to_outputs must be a function such as tf\.nn\.softmax, "
+                                        r"or None for the logits path\.$"):
         mc.loss_and_logit_gradient([[1.0, 2.0]], [0], to_outputs="softmax")
+
+
+def test_a_zero_gradient_prints_as_0_never_as_minus_0():
+    # oneDNN's softmax kernel (TensorFlow's default on x86) hands back -0.0 for a
+    # clipped probability; a softmax of -z gives -0.0 with any kernel, which is how
+    # this test gets one where oneDNN is off.
+    import tensorflow as tf
+
+    _, gradients = mc.loss_and_logit_gradient([[-40.0, 0.0, 0.0, 40.0]], [3], lambda z: tf.nn.softmax(-z))
+    assert np.array2string(gradients) == "[[0. 0. 0. 0.]]"
+
+
+def test_a_huge_loss_still_says_how_small_the_probability_was():
+    # Returned as float64: exp(-loss) gives back the target's probability, e^-120 / 3,
+    # where float32 arithmetic would round it to 0.
+    losses, gradients = mc.loss_and_logit_gradient([[0.0, 0.0, 0.0, -120.0]], [3])
+    assert np.exp(-losses[0]) == pytest.approx(np.exp(-120.0) / 3, rel=1e-4)
+    assert "dtype" not in repr(losses) and "dtype" not in repr(gradients)  # plain float arrays
 
 
 def test_only_the_tensorflow_backend_source_holds_the_logits_recovery():
