@@ -107,6 +107,14 @@ def run_mutmut(module: str, children: int, again: bool = False) -> float:
     environment = {**os.environ, "PYTHONPATH": str(MUTANTS / "src"), "TF_ENABLE_ONEDNN_OPTS": "0",
                    "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
     mutmut = [str(Path(sys.executable).with_name("mutmut")), "run", "--max-children", str(children)]
+    # mutmut records which tests reach which function once, for the modules mutated
+    # then, and later only looks at new tests: a module first mutated after another
+    # one's run in this folder would have no tests at all ("could not find any test
+    # case"). Then the record is made afresh.
+    stats = MUTANTS / "mutmut-stats.json"
+    if stats.is_file() and not any(name.startswith(f"{module}.") for name in
+                                   json.loads(stats.read_text()).get("tests_by_mangled_function_name", {})):
+        stats.unlink()
     start = time.monotonic()
     runs = [[f"{module}.*"]]
     if again:
