@@ -587,6 +587,21 @@ def test_side_by_side_training_takes_exactly_the_steps_of_separate_fits():
         assert not np.array_equal(model.get_weights()[0], starts[name][0])   # it did train
 
 
+def test_by_default_it_trains_as_a_plain_fit_does_for_ten_epochs_seeded_with_0():
+    # What lesson 05 leaves out (batch size, learning rate, seed) must be what a
+    # student's own compile(optimizer=Adam()) and fit(X, y, epochs=10) would use.
+    import keras
+
+    y, makers = _network_makers()
+    make, make_loss, X = makers["softmax"]
+    histories = mc.train_side_by_side({"softmax": (make(), make_loss(), X)}, y)
+    alone = make()
+    alone.compile(loss=make_loss(), optimizer=keras.optimizers.Adam(), metrics=["accuracy"])
+    keras.utils.set_random_seed(0)
+    history = alone.fit(X, y, epochs=10, verbose=0).history
+    assert histories == {"softmax": {"loss": history["loss"], "accuracy": history["accuracy"]}}
+
+
 def test_a_network_trains_the_same_alone_or_beside_others():
     y, networks = _three_networks()
     _, more = _three_networks()
