@@ -442,6 +442,46 @@ def test_outside_the_main_thread_the_check_stops_waiting_and_says_so(short_limit
     assert passing[0].passed
 
 
+def _report_from_a_thread(function, daemon=True):
+    reports = []
+    worker = threading.Thread(target=lambda: reports.append(checks.run_softmax_checks(function)), daemon=daemon)
+    worker.start()
+    worker.join(5)
+    return reports[0]
+
+
+@pytest.mark.parametrize("error", [NotImplementedError(), ValueError("z must not be empty")],
+                         ids=["not started", "a ValueError"])
+def test_outside_the_main_thread_a_function_that_raises_gets_the_same_report(short_limits, error):
+    def raises(z):
+        raise error
+
+    in_the_main_thread = checks.run_softmax_checks(raises)
+    from_a_thread = _report_from_a_thread(raises)
+    assert (from_a_thread.mistake, from_a_thread.message) == (in_the_main_thread.mistake, in_the_main_thread.message)
+    assert from_a_thread.mistake == ("not_done" if isinstance(error, NotImplementedError) else "raised")
+
+
+def test_a_loop_abandoned_outside_the_main_thread_is_a_named_daemon_thread(short_limits):
+    # Called from an ordinary (non-daemon) thread, as a script's worker might: the
+    # abandoned loop must not keep Python from exiting, and an instructor listing
+    # the threads of a stuck kernel can tell it by its name.
+    released = threading.Event()
+
+    def loops_until_released(z):
+        while not released.is_set():
+            time.sleep(0.01)
+        return softmax(z)
+
+    try:
+        report = _report_from_a_thread(loops_until_released, daemon=False)
+        assert report.mistake == "timed_out"
+        abandoned = [thread for thread in threading.enumerate() if thread.name == "softmax-lab check"]
+        assert abandoned and all(thread.daemon for thread in abandoned)
+    finally:
+        released.set()
+
+
 # ---------------------------------------------------------------- Ctrl+C during a check
 
 
@@ -454,6 +494,7 @@ def test_ctrl_c_during_a_check_raises_keyboardinterrupt_shown_as_one_line():
     line = ("check_softmax was interrupted (the stop button, or Ctrl+C): run the cell again "
             "to check your function.")
     assert caught.value._render_traceback_() == [line]
+    assert str(caught.value) == line  # what plain Python prints after "KeyboardInterrupt: "
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
