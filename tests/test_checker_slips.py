@@ -403,6 +403,43 @@ def test_someone_elses_timer_keeps_running(short_limits):
         signal.signal(signal.SIGALRM, previous)
 
 
+def _with_someone_elses_timer(seconds, interval, function):
+    """Run check_softmax's battery on ``function`` while a timer of the notebook's own runs.
+
+    Returns (report, fired, seconds left, interval, seconds the battery took)."""
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(True))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds, interval)
+        started = time.monotonic()
+        report = checks.run_softmax_checks(function)
+        left, kept_interval = signal.getitimer(signal.ITIMER_REAL)
+        took = time.monotonic() - started
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return report, fired, left, kept_interval, took
+
+
+def test_someone_elses_timer_gets_back_what_is_left_of_its_time_and_its_interval():
+    # A notebook's own repeating timer (a progress display, say) must go on as if no
+    # check had run: 3 s minus the time the checks took, then every 0.7 s.
+    def slow_softmax(z):
+        time.sleep(0.05)
+        return softmax(z)
+
+    report, fired, left, interval, took = _with_someone_elses_timer(3.0, 0.7, slow_softmax)
+    assert report.passed and not fired
+    assert left == pytest.approx(3.0 - took, abs=0.2)
+    assert interval == pytest.approx(0.7)
+
+
+def test_someone_elses_timer_with_less_than_a_second_left_is_given_back_too():
+    report, fired, left, _, _ = _with_someone_elses_timer(0.8, 0.0, softmax)
+    assert report.passed
+    assert fired or 0 < left <= 0.8  # still running, or it went off (a slow machine): never lost
+
+
 @pytest.mark.parametrize("sigint", [signal.default_int_handler, signal.SIG_IGN],
                          ids=["Python's Ctrl+C handler", "Ctrl+C ignored, as under some test runners"])
 def test_without_sigalrm_a_timer_thread_interrupts_the_main_thread(short_limits, monkeypatch, sigint):
