@@ -403,6 +403,43 @@ def test_someone_elses_timer_keeps_running(short_limits):
         signal.signal(signal.SIGALRM, previous)
 
 
+def _with_someone_elses_timer(seconds, interval, function):
+    """Run check_softmax's battery on ``function`` while a timer of the notebook's own runs.
+
+    Returns (report, fired, seconds left, interval, seconds the battery took)."""
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(True))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds, interval)
+        started = time.monotonic()
+        report = checks.run_softmax_checks(function)
+        left, kept_interval = signal.getitimer(signal.ITIMER_REAL)
+        took = time.monotonic() - started
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return report, fired, left, kept_interval, took
+
+
+def test_someone_elses_timer_gets_back_what_is_left_of_its_time_and_its_interval():
+    # A notebook's own repeating timer (a progress display, say) must go on as if no
+    # check had run: 3 s minus the time the checks took, then every 0.7 s.
+    def slow_softmax(z):
+        time.sleep(0.05)
+        return softmax(z)
+
+    report, fired, left, interval, took = _with_someone_elses_timer(3.0, 0.7, slow_softmax)
+    assert report.passed and not fired
+    assert left == pytest.approx(3.0 - took, abs=0.2)
+    assert interval == pytest.approx(0.7)
+
+
+def test_someone_elses_timer_with_less_than_a_second_left_is_given_back_too():
+    report, fired, left, _, _ = _with_someone_elses_timer(0.8, 0.0, softmax)
+    assert report.passed
+    assert fired or 0 < left <= 0.8  # still running, or it went off (a slow machine): never lost
+
+
 @pytest.mark.parametrize("sigint", [signal.default_int_handler, signal.SIG_IGN],
                          ids=["Python's Ctrl+C handler", "Ctrl+C ignored, as under some test runners"])
 def test_without_sigalrm_a_timer_thread_interrupts_the_main_thread(short_limits, monkeypatch, sigint):
@@ -442,6 +479,49 @@ def test_outside_the_main_thread_the_check_stops_waiting_and_says_so(short_limit
     assert passing[0].passed
 
 
+def _report_from_a_thread(function, daemon=True):
+    reports = []
+    worker = threading.Thread(target=lambda: reports.append(checks.run_softmax_checks(function)), daemon=daemon)
+    worker.start()
+    worker.join(5)
+    return reports[0]
+
+
+@pytest.mark.parametrize("error", [NotImplementedError(), ValueError("z must not be empty")],
+                         ids=["not started", "a ValueError"])
+def test_outside_the_main_thread_a_function_that_raises_gets_the_same_report(short_limits, error):
+    def raises(z):
+        raise error
+
+    in_the_main_thread = checks.run_softmax_checks(raises)
+    from_a_thread = _report_from_a_thread(raises)
+    assert (from_a_thread.mistake, from_a_thread.message) == (in_the_main_thread.mistake, in_the_main_thread.message)
+    assert from_a_thread.mistake == ("not_done" if isinstance(error, NotImplementedError) else "raised")
+
+
+def test_a_loop_abandoned_outside_the_main_thread_is_a_named_daemon_thread(short_limits):
+    # Called from an ordinary (non-daemon) thread, as a script's worker might: the
+    # abandoned loop must not keep Python from exiting, and an instructor listing
+    # the threads of a stuck kernel can tell it by its name.
+    released = threading.Event()
+
+    def loops_until_released(z):
+        while not released.is_set():
+            time.sleep(0.01)
+        return softmax(z)
+
+    try:
+        report = _report_from_a_thread(loops_until_released, daemon=False)
+        assert report.headline == ("Check 1 of 7 stopped: loops_until_released did not finish in 0.3 s: is there "
+                                   "a loop that never ends? It may still be running: restart the kernel to stop it.")
+        # the documented attributes, as an instructor's script reads them
+        assert (report.function_name, report.total, report.failed_check) == ("loops_until_released", 7, 1)
+        abandoned = [thread for thread in threading.enumerate() if thread.name == "softmax-lab check"]
+        assert abandoned and all(thread.daemon for thread in abandoned)
+    finally:
+        released.set()
+
+
 # ---------------------------------------------------------------- Ctrl+C during a check
 
 
@@ -454,6 +534,7 @@ def test_ctrl_c_during_a_check_raises_keyboardinterrupt_shown_as_one_line():
     line = ("check_softmax was interrupted (the stop button, or Ctrl+C): run the cell again "
             "to check your function.")
     assert caught.value._render_traceback_() == [line]
+    assert str(caught.value) == line  # what plain Python prints after "KeyboardInterrupt: "
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 

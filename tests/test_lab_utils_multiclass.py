@@ -322,8 +322,27 @@ def test_loss_and_logit_gradient_explains_bad_arguments():
         mc.loss_and_logit_gradient([1.0, 2.0], [0])
     with pytest.raises(ValueError, match="class numbers"):
         mc.loss_and_logit_gradient([[1.0, 2.0]], [5])
-    with pytest.raises(TypeError, match="to_outputs"):
+    with pytest.raises(TypeError, match=r"^to_outputs must be a function such as tf\.nn\.softmax, "
+                                        r"or None for the logits path\.$"):
         mc.loss_and_logit_gradient([[1.0, 2.0]], [0], to_outputs="softmax")
+
+
+def test_a_zero_gradient_prints_as_0_never_as_minus_0():
+    # oneDNN's softmax kernel (TensorFlow's default on x86) hands back -0.0 for a
+    # clipped probability; a softmax of -z gives -0.0 with any kernel, which is how
+    # this test gets one where oneDNN is off.
+    import tensorflow as tf
+
+    _, gradients = mc.loss_and_logit_gradient([[-40.0, 0.0, 0.0, 40.0]], [3], lambda z: tf.nn.softmax(-z))
+    assert np.array2string(gradients) == "[[0. 0. 0. 0.]]"
+
+
+def test_a_huge_loss_still_says_how_small_the_probability_was():
+    # Returned as float64: exp(-loss) gives back the target's probability, e^-120 / 3,
+    # where float32 arithmetic would round it to 0.
+    losses, gradients = mc.loss_and_logit_gradient([[0.0, 0.0, 0.0, -120.0]], [3])
+    assert np.exp(-losses[0]) == pytest.approx(np.exp(-120.0) / 3, rel=1e-4)
+    assert "dtype" not in repr(losses) and "dtype" not in repr(gradients)  # plain float arrays
 
 
 def test_only_the_tensorflow_backend_source_holds_the_logits_recovery():
@@ -566,6 +585,21 @@ def test_side_by_side_training_takes_exactly_the_steps_of_separate_fits():
         for trained, separately in zip(model.get_weights(), alone.get_weights()):
             np.testing.assert_array_equal(trained, separately)
         assert not np.array_equal(model.get_weights()[0], starts[name][0])   # it did train
+
+
+def test_by_default_it_trains_as_a_plain_fit_does_for_ten_epochs_seeded_with_0():
+    # What lesson 05 leaves out (batch size, learning rate, seed) must be what a
+    # student's own compile(optimizer=Adam()) and fit(X, y, epochs=10) would use.
+    import keras
+
+    y, makers = _network_makers()
+    make, make_loss, X = makers["softmax"]
+    histories = mc.train_side_by_side({"softmax": (make(), make_loss(), X)}, y)
+    alone = make()
+    alone.compile(loss=make_loss(), optimizer=keras.optimizers.Adam(), metrics=["accuracy"])
+    keras.utils.set_random_seed(0)
+    history = alone.fit(X, y, epochs=10, verbose=0).history
+    assert histories == {"softmax": {"loss": history["loss"], "accuracy": history["accuracy"]}}
 
 
 def test_a_network_trains_the_same_alone_or_beside_others():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -298,6 +300,21 @@ def test_training_histories_label_both_panels_and_mark_chance_quietly_under_the_
     assert label.get_text() == "chance (25 %)" and label.xy == (3, 25.0)
     assert label.get_anncoords() == "offset points" and tuple(label.xyann) == (0, -14)
     assert (label.get_horizontalalignment(), label.get_color(), label.get_fontsize()) == ("right", "gray", 10)
+
+
+def test_the_chance_label_stays_smaller_than_the_axis_labels_in_the_course_style():
+    # Lesson 05 draws with deeplearning.mplstyle, whose text is 12 pt: the chance
+    # line's label is set to 10 pt so that it reads as a note, not as a result.
+    style = Path(mc.__file__).resolve().parent.parent / "deeplearning.mplstyle"
+    with plt.style.context(str(style)):
+        fig, (accuracy_ax, loss_ax) = plt.subplots(1, 2)
+        try:
+            mc.plot_training_histories(accuracy_ax, loss_ax, _THREE_HISTORIES)
+            (label,) = accuracy_ax.texts
+            assert label.get_fontsize() == 10
+            assert accuracy_ax.xaxis.label.get_fontsize() == 12
+        finally:
+            plt.close(fig)
 
 
 def test_training_histories_legend_sits_under_the_two_panels_in_two_columns(two_panels):

@@ -41,14 +41,17 @@ ALSO_COPY = ["notebooks", "instructor", "tools", "jupyter_config", "requirements
 # Test files that check the repository, not the helpers: left out of mutation runs.
 NOT_HELPER_TESTS = ["tests/e2e", "tests/hub", "tests/test_environment.py",
                     "tests/test_notebook_structure.py", "tests/test_slides.py",
-                    "tests/test_fresh_copy.py", "tests/test_grading.py", "tests/test_hub_config.py"]
+                    "tests/test_fresh_copy.py", "tests/test_grading.py", "tests/test_hub_config.py",
+                    # the grader's parts (grading/), the site builder (site/) and the student
+                    # repository (a git repository of the whole tree): none of them is copied
+                    "tests/test_grading_parts.py", "tests/test_site.py", "tests/test_student_repo.py"]
 # Checks the repository's style-file link, which mutmut's copy of the tree does not keep.
 NOT_HELPER_TEST_CASES = ["tests/test_lab_utils_common.py::test_course_style_line_works_where_kernels_start"]
 
-KILLED = {"killed", "timeout", "segfault", "caught by type check"}
+KILLED = {"killed", "timeout", "segfault", "caught by type check", "killed by an alarm"}
 
 
-def stage(modules: list[str]) -> None:
+def stage(modules: list[str], timeout_multiplier: float | None = None) -> None:
     """Make build/mutation: the helpers under src/, links to what the tests read."""
     (STAGE / "src").mkdir(parents=True, exist_ok=True)
     for source in sorted((ROOT / "lab_utils").glob("*.py")):
@@ -68,6 +71,8 @@ def stage(modules: list[str]) -> None:
                                                *(f"--deselect={p}" for p in NOT_HELPER_TEST_CASES)],
         "use_git_change_detection": False,
     }
+    if timeout_multiplier is not None:
+        config["timeout_multiplier"] = timeout_multiplier
     lines = ["[tool.mutmut]"] + [f"{key} = {json.dumps(value)}" for key, value in config.items()]
     lines += ["", "[tool.pytest.ini_options]", 'addopts = "-p no:cacheprovider"',
               'norecursedirs = [".*", "build", "my_copies", "node_modules", "mutants"]']
@@ -76,16 +81,22 @@ def stage(modules: list[str]) -> None:
     # mtime) so that the folder exists when Python starts: a PYTHONPATH folder
     # created later is not searched, and the editable install's unmutated
     # lab_utils/ would be imported instead.
+    # A module left out of an earlier run in this folder was copied there plainly,
+    # with a newer mtime, which mutmut reads as "already mutated": it then made no
+    # mutants for it (no results), or ran the kept results' mutants against the
+    # plain copy, where every one survives. Such a copy is put back with the
+    # source's mtime, so mutmut mutates it again (keeping the results it has).
     (MUTANTS / "src").mkdir(parents=True, exist_ok=True)
     for source in (STAGE / "src").glob("*.py"):
-        if not (MUTANTS / "src" / source.name).exists():
-            shutil.copy2(source, MUTANTS / "src" / source.name)
+        target = MUTANTS / "src" / source.name
+        if not target.exists() or (source.stem in modules and target.read_bytes() == source.read_bytes()):
+            shutil.copy2(source, target)
     venv = MUTANTS / ".venv"
     if not venv.is_symlink():
         venv.symlink_to(ROOT / ".venv")
 
 
-def run_mutmut(module: str, children: int, again: bool = False) -> float:
+def run_mutmut(module: str, children: int, again: bool = False, only: list[str] | None = None) -> float:
     """Run mutmut on one module; return the seconds it took.
 
     ``again``: keep the last run's verdicts and run only what may have changed:
@@ -98,8 +109,16 @@ def run_mutmut(module: str, children: int, again: bool = False) -> float:
     environment = {**os.environ, "PYTHONPATH": str(MUTANTS / "src"), "TF_ENABLE_ONEDNN_OPTS": "0",
                    "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
     mutmut = [str(Path(sys.executable).with_name("mutmut")), "run", "--max-children", str(children)]
+    # mutmut records which tests reach which function once, for the modules mutated
+    # then, and later only looks at new tests: a module first mutated after another
+    # one's run in this folder would have no tests at all ("could not find any test
+    # case"). Then the record is made afresh.
+    stats = MUTANTS / "mutmut-stats.json"
+    if stats.is_file() and not any(name.startswith(f"{module}.") for name in
+                                   json.loads(stats.read_text()).get("tests_by_mangled_function_name", {})):
+        stats.unlink()
     start = time.monotonic()
-    runs = [[f"{module}.*"]]
+    runs = [only or [f"{module}.*"]]
     if again:
         runs = [[], None]
     for names in runs:
@@ -122,7 +141,11 @@ def results(module: str) -> dict[str, str]:
 
     meta = MUTANTS / "src" / f"{module}.py.meta"
     data = json.loads(meta.read_text())
-    return {name: status_by_exit_code[code] for name, code in data["exit_code_by_key"].items()}
+    # A worker that SIGALRM ended (exit -14) ran a mutant that left the checkers' alarm
+    # armed after a check: the tests' process died ("Alarm clock"), as a kernel would.
+    # mutmut calls that "suspicious".
+    return {name: "killed by an alarm" if code == -14 else status_by_exit_code[code]
+            for name, code in data["exit_code_by_key"].items()}
 
 
 def diff(name: str) -> str:
@@ -146,8 +169,10 @@ def load_equivalents() -> dict[str, dict]:
 def report(module: str, equivalents: dict[str, dict], seconds: float | None) -> tuple[bool, str]:
     statuses = results(module)
     survived, equivalent, stale = [], [], []
+    # Mutants a stopped run (or a run of --only) never reached: left out of the score.
+    not_run = [name for name, status in statuses.items() if status == "not checked"]
     for name, status in sorted(statuses.items()):
-        if status in KILLED:
+        if status in KILLED or status == "not checked":
             continue
         if name in equivalents:
             change = diff(name)
@@ -156,7 +181,7 @@ def report(module: str, equivalents: dict[str, dict], seconds: float | None) -> 
                 continue
             stale.append(name)
         survived.append((name, status))
-    counted = len(statuses) - len(equivalent)
+    counted = len(statuses) - len(equivalent) - len(not_run)
     killed = counted - len(survived)
     score = killed / counted if counted else 1.0
     # Before oneDNN was turned off in the workers (run_mutmut), a worker reaching a
@@ -168,13 +193,15 @@ def report(module: str, equivalents: dict[str, dict], seconds: float | None) -> 
     line = (f"{module}: {killed} of {counted} non-equivalent mutants killed = {score:.1%} "
             f"({len(equivalent)} equivalent, {len(survived)} left, {timeouts} of the kills by timeout: "
             f"{strict:.1%} without them{timing})")
+    if not_run:
+        line += f"; {len(not_run)} of the {len(statuses)} mutants not run, so this is no measurement of the module"
     print(line)
     for name, status in survived:
         print(f"  {status}: {name}" + ("  [listed as equivalent, but the mutant changed: recheck]"
                                         if name in stale else ""))
         for change in diff(name).splitlines():
             print(f"      {change}")
-    return score >= TARGET, line
+    return score >= TARGET and not not_run, line
 
 
 def main() -> int:
@@ -188,20 +215,29 @@ def main() -> int:
                         help="after a change to the tests or helpers: keep the last run's kills, run the "
                              "survivors, the timeouts and any new or changed mutant "
                              "(a full run is the measurement)")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="run only these mutants of one module (names or globs such as "
+                             "'lab_utils_checks.x__run_case__mutmut_*'); the others count as not run")
+    parser.add_argument("--timeout-multiplier", type=float, default=None,
+                        help="mutmut's wall-clock limit per mutant is (the tests' time + 1 s) times this "
+                             "(mutmut's default 15); raise it on a loaded machine, where a starved "
+                             "worker is otherwise killed and its mutant counted as killed")
     options = parser.parse_args()
+    if options.only and len(options.modules) != 1:
+        raise SystemExit("--only takes the mutants of one module: name that module")
     unknown = set(options.modules) - set(MODULES)
     if unknown:
         raise SystemExit(f"unknown module(s) {sorted(unknown)}; choose from {', '.join(MODULES)}")
     if not (options.keep or options.again or options.report_only) and MUTANTS.exists():
         shutil.rmtree(MUTANTS)
-    stage(list(options.modules))
+    stage(list(options.modules), options.timeout_multiplier)
     equivalents = load_equivalents()
     seconds = {}
     total = time.monotonic()
     if not options.report_only:
         for module in options.modules:
             print(f"mutating {module} ...", flush=True)
-            seconds[module] = run_mutmut(module, options.children, options.again)
+            seconds[module] = run_mutmut(module, options.children, options.again, options.only)
     print()
     passed, lines = True, []
     for module in options.modules:
