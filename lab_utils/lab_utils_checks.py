@@ -783,14 +783,18 @@ def _call_with_interrupt_main(fn, arguments, seconds):
     does nothing where SIGINT is ignored or handled otherwise (a test runner's).
     """
     fired = threading.Event()
+    done = threading.Event()
 
     def time_is_up():
+        if done.wait(seconds):
+            return
         fired.set()
-        _thread.interrupt_main()
+        while not done.is_set():  # again every 0.1 s, as the alarm: a bare except may swallow one
+            _thread.interrupt_main()
+            done.wait(0.1)
 
     previous_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
-    timer = threading.Timer(seconds, time_is_up)
-    timer.daemon = True
+    timer = threading.Thread(target=time_is_up, name="softmax-lab timer", daemon=True)
     timer.start()
     try:
         return fn(*arguments)
@@ -799,8 +803,12 @@ def _call_with_interrupt_main(fn, arguments, seconds):
             raise _TimedOut() from None
         raise
     finally:
-        timer.cancel()
-        timer.join()
+        done.set()
+        while timer.is_alive():
+            try:
+                timer.join()
+            except KeyboardInterrupt:  # sent just before the timer saw `done`
+                pass
         if fired.is_set():  # a Ctrl+C sent just as the function returned lands here
             try:
                 time.sleep(0.01)

@@ -455,6 +455,18 @@ def test_without_sigalrm_a_timer_thread_interrupts_the_main_thread(short_limits,
         signal.signal(signal.SIGINT, previous)
 
 
+def test_without_sigalrm_a_loop_that_swallows_the_first_ctrl_c_meets_the_next(short_limits, monkeypatch):
+    # Windows has no SIGALRM: the timer thread's Ctrl+C must come again, as the alarm does.
+    monkeypatch.delattr(checks.signal, "setitimer")
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        report = checks.run_softmax_checks(swallows_the_first_interruption)
+        assert report.mistake == "timed_out" and report.failed_check == 1
+        time.sleep(0.3)  # no stray Ctrl+C arrives afterwards
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_outside_the_main_thread_the_check_stops_waiting_and_says_so(short_limits):
     released = threading.Event()
 
