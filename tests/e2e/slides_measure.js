@@ -18,9 +18,18 @@ async ({minBody, minFigure, tolerance, before}) => {
   await frame();
   // Reveal may lay the slides out again (a resize, Voila's outputs arriving): until it has,
   // the slides' box is 0 wide and every size would read as 0 px.
+  // After a change of window size it lays them out at the scale that window gives (margin 0:
+  // the 1280 x 720 slide as large as the window holds); measured before that, sizes are wrong.
   const slidesElement = document.querySelector('.reveal .slides');
-  for (let waited = 0; slidesElement.getBoundingClientRect().width === 0; waited += 1) {
-    if (waited > 600) return {stuck: false, index: index(), title: '', problems: ['the slides were never laid out (0 px wide)']};
+  const expected = () => Math.min(window.innerWidth / 1280, window.innerHeight / 720);
+  const laidOut = () => Math.abs(slidesElement.getBoundingClientRect().width / 1280 - expected()) < 0.01;
+  for (let waited = 0; !laidOut(); waited += 1) {
+    if (waited > 600) {
+      const width = slidesElement.getBoundingClientRect().width;
+      return {stuck: false, index: index(), title: '',
+              problems: [`the slides were never laid out for this window (${width.toFixed(0)} px wide, ` +
+                         `scale ${expected().toFixed(3)} expected)`]};
+    }
     await frame();
   }
   const slidesBox = slidesElement.getBoundingClientRect();

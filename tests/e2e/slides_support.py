@@ -80,7 +80,8 @@ def walk(page, screen: tuple[int, int], key: str, label: str) -> Walk:
     """
     width, height = screen
     page.set_viewport_size({"width": width, "height": height})
-    page.evaluate("() => { Reveal.configure({transition: 'none', backgroundTransition: 'none'}); Reveal.slide(0, 0); }")
+    page.evaluate("() => { Reveal.configure({transition: 'none', backgroundTransition: 'none'}); Reveal.layout(); "
+                  "Reveal.slide(0, 0); }")
     page.locator(".reveal").focus()
     result = Walk(screen, key, total=page.evaluate("() => Reveal.getTotalSlides()"))
     before = None
