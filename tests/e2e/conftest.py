@@ -34,6 +34,7 @@ from e2e_settings import (  # noqa: F401  (SCREENSHOTS: older tests import it fr
     SCREENSHOTS,
     VIEWPORT,
     WORK,
+    block_outside,
     find_chromium,
 )
 
@@ -180,35 +181,43 @@ def lab_server(browser_type_launch_args):
         server.stop()
 
 
-@pytest.fixture
-def lab(page, lab_server, request):
-    """pytest-playwright's page (a new browser context per test, traced), for JupyterLab.
+@pytest.fixture(scope="session")
+def lab_page(browser, browser_context_args, pytestconfig):
+    """One browser page for every JupyterLab test: JupyterLab loads once, not once per test.
 
     Offline, as in a classroom with no network: every request to anything but the
-    server on 127.0.0.1 is blocked and recorded in ``page.blocked``, and the test
-    fails if there was any. The kernels the test started are shut down afterwards,
-    even when it fails.
+    server on 127.0.0.1 is blocked and recorded. Traced when pytest-playwright's
+    --tracing asks, one chunk per test (see ``lab``), without the screenshots'
+    film: on two shared cores that starved JupyterLab (a notebook not loaded in
+    180 s, 100 s without it).
     """
-    from slides_support import LOCAL
-
-    page.blocked = []
-
-    def only_local(route):
-        if route.request.url.startswith(LOCAL):
-            route.continue_()
-        else:
-            page.blocked.append(route.request.url)
-            route.abort()
-
-    page.context.route("**/*", only_local)
-    if request.config.getoption("--tracing") != "off":
-        # pytest-playwright's trace films the page all along; on two shared cores
-        # that starved JupyterLab (a notebook not loaded in 180 s, 100 s without
-        # the trace). Keep the actions, DOM snapshots and sources, without the film.
-        page.context.tracing.stop()
-        page.context.tracing.start(title=request.node.nodeid, screenshots=False,
-                                   snapshots=True, sources=True)
+    context = browser.new_context(**browser_context_args)
+    blocked = block_outside(context)
+    tracing = pytestconfig.getoption("--tracing") != "off"
+    if tracing:
+        context.tracing.start(screenshots=False, snapshots=True, sources=True)
+    page = context.new_page()
     page.set_default_timeout(ACTION_TIMEOUT_MS)
+    page.blocked = blocked
+    page.tracing = tracing
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def lab(lab_page, lab_server, request, output_path):
+    """The JupyterLab page for one test, left as a new test should find it.
+
+    The test fails if the page asked the network for anything. Afterwards the
+    kernels the test started are shut down and its documents closed, even when it
+    fails; after a failure JupyterLab is loaded again from scratch for the next
+    test, and the test's trace is kept in --output (pytest-playwright's
+    retain-on-failure).
+    """
+    page = lab_page
+    page.blocked.clear()
+    if page.tracing:
+        page.context.tracing.start_chunk(title=request.node.nodeid)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
         yield page
@@ -218,3 +227,17 @@ def lab(page, lab_server, request):
             lab_server.shut_down_kernels()
         except OSError:
             pass
+        report = getattr(request.node, "rep_call", None)
+        failed = report is None or report.failed
+        if page.tracing:
+            keep = failed and request.config.getoption("--tracing") == "retain-on-failure"
+            if keep or request.config.getoption("--tracing") == "on":
+                Path(output_path).mkdir(parents=True, exist_ok=True)
+                page.context.tracing.stop_chunk(path=str(Path(output_path) / "trace.zip"))
+            else:
+                page.context.tracing.stop_chunk()
+        if failed:
+            page.goto("about:blank")
+        else:
+            page.evaluate("() => { for (const widget of [...window.jupyterapp.shell.widgets('main')]) "
+                          "if (widget.context) widget.dispose(); }")

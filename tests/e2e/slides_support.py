@@ -16,8 +16,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from e2e_settings import block_outside
+
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL = ("http://127.0.0.1:", "ws://127.0.0.1:", "file://", "data:", "blob:")
 MEASURE = (Path(__file__).parent / "slides_measure.js").read_text()
 #: The screens the lessons are shown on, and the key walked with on each.
 SCREENS = [((1280, 720), "ArrowRight"), ((1920, 1080), "Space")]
@@ -28,16 +29,7 @@ MIN_BODY_PX, MIN_FIGURE_PX = 28, 16
 def offline_page(browser, viewport=None):
     """A page whose every request to anything but 127.0.0.1 or file:// is blocked and recorded."""
     context = browser.new_context(viewport=viewport or {"width": 1280, "height": 720})
-    blocked: list[str] = []
-
-    def only_local(route):
-        if route.request.url.startswith(LOCAL):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
+    blocked = block_outside(context)
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.blocked = blocked

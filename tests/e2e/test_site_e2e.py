@@ -24,6 +24,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "site"))
 import build_site as site_build  # noqa: E402 - site/build_site.py
+from e2e_settings import block_outside  # noqa: E402
 
 AXE = site_build.NODE_MODULES / "axe-core" / "axe.min.js"
 #: Everything the site may load: its own files, and pictures stored in the pages.
@@ -47,17 +48,8 @@ def site() -> Path:
 def offline(browser):
     """A page whose every request to anything but file:// is blocked and recorded."""
     context = browser.new_context(viewport={"width": 1280, "height": 720}, color_scheme="light")
-    blocked: list[str] = []
+    blocked = block_outside(context, LOCAL)
     errors: list[str] = []
-
-    def only_local(route):
-        if route.request.url.startswith(LOCAL):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
@@ -242,3 +234,13 @@ def test_next_links_walk_from_the_home_page_through_every_lesson(site, offline):
         visited.append(Path(unquote(urlparse(offline.url).path)).stem)
     assert visited == lessons
     assert offline.blocked == [] and offline.errors == [], (offline.blocked, offline.errors)
+
+
+def test_a_request_to_leave_the_machine_is_stopped_and_recorded(site, offline):
+    """The offline pages of every browser test: an outside address fails, and the test sees which."""
+    offline.goto((site / "index.html").as_uri())
+    outcome = offline.evaluate("""async (address) => {
+      try { await fetch(address); return 'fetched'; } catch (error) { return 'failed'; }
+    }""", "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js")
+    assert outcome == "failed"
+    assert offline.blocked == ["https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"]
