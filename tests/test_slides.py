@@ -225,3 +225,28 @@ def test_voila_listens_on_loopback_with_a_token_and_serves_only_the_slides_front
     assert ".ipynb" not in allowed and ".py" not in allowed
     assert str(NOTEBOOKS[1].relative_to(ROOT)) in command
     assert not any(arg.endswith(".ipynb") for arg in slides.voila_command(ROOT / "notebooks", 8123, "s"))
+
+
+def test_a_deck_runs_the_lessons_that_draw_figures_and_shows_the_others_as_stored(tmp_path, monkeypatch):
+    printed = new_output("stream", name="stdout", text="loss 0.25\n")
+    figures = {
+        "png": new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}),
+        "img": new_output("display_data", data={"text/html": '<img alt="a figure" src="data:image/png;base64,AA">'}),
+        "widget": new_output("display_data", data={"application/vnd.jupyter.widget-view+json":
+                                                   {"model_id": "1", "version_major": 2, "version_minor": 0},
+                                                   "text/plain": "Canvas()"}),
+    }
+    text_only = new_notebook(cells=[new_markdown_cell("# Text"), new_code_cell("print(...)", outputs=[printed])])
+    assert not slides.draws_figures(text_only)
+    for kind, output in figures.items():
+        assert slides.draws_figures(new_notebook(cells=[new_code_cell("draw()", outputs=[printed, output])])), kind
+
+    runs = []
+    monkeypatch.setattr(slides, "executed", lambda path: runs.append(path.name) or "run at presenter sizes")
+    stored = tmp_path / "04_text.ipynb"
+    stored.write_text(nbformat.writes(text_only))
+    drawn = tmp_path / "01_drawn.ipynb"
+    drawn.write_text(nbformat.writes(new_notebook(cells=[new_code_cell("draw()", outputs=[figures["png"]])])))
+    assert slides.presented(stored) == stored.read_text()
+    assert slides.presented(drawn) == "run at presenter sizes"
+    assert runs == ["01_drawn.ipynb"]

@@ -12,6 +12,8 @@ starts is written into each lesson's slide metadata by tools/slide_rules.py.
 
 Both run the lessons with SOFTMAX_LAB_PRESENTER=1, so `use_style()` draws their
 figures at presenter sizes (lab_utils_common.presenter_mode) with nobody calling it.
+A deck of a lesson with text outputs only (no figure to draw bigger) shows the
+outputs the lesson stores, without running it.
 """
 
 from __future__ import annotations
@@ -289,11 +291,40 @@ def executed(path: Path) -> str:
     return nbformat.writes(notebook)
 
 
+#: Outputs drawn at presenter sizes: a picture (PNG, or an <img> a figure helper wrote) or a live figure.
+DRAWN = ("image/png", "application/vnd.jupyter.widget-view+json")
+
+
+def draws_figures(notebook: dict) -> bool:
+    """Whether a lesson's stored outputs hold a figure, which a slideshow draws at presenter sizes.
+
+    SOFTMAX_LAB_PRESENTER changes matplotlib's sizes and nothing a lesson prints,
+    so a lesson with text outputs only shows in a deck what it stores (strict
+    nbval holds those outputs to the code).
+    """
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            html = data.get("text/html", "")
+            if any(kind in data for kind in DRAWN) or "<img" in ("".join(html) if isinstance(html, list) else html):
+                return True
+    return False
+
+
+def presented(path: Path) -> str:
+    """The lesson as its deck shows it: run at presenter sizes if it draws figures, else as stored."""
+    import json
+
+    text = path.read_text(encoding="utf-8")
+    return executed(path) if draws_figures(json.loads(text)) else text
+
+
 def decks(notebooks: list[Path], out: Path = DECKS, jobs: int | None = None) -> list[Path]:
     """Write one deck per notebook into out/, with the files they load in out/vendor/.
 
-    Each lesson is executed first (``jobs`` at a time, default one per core, at
-    most two), so the deck shows figures at presenter sizes.
+    Each lesson that draws figures is executed first (``jobs`` at a time, default
+    one per core, at most two), so the deck shows them at presenter sizes; a
+    lesson with text outputs only is shown with the outputs it stores.
     """
     import nbformat
     from nbconvert import SlidesExporter
@@ -314,7 +345,7 @@ def decks(notebooks: list[Path], out: Path = DECKS, jobs: int | None = None) -> 
     exporter = SlidesExporter(config=config)
     jobs = jobs or max(1, min(2, os.cpu_count() or 1))
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        runs = list(pool.map(executed, [path.resolve() for path in notebooks]))
+        runs = list(pool.map(presented, [path.resolve() for path in notebooks]))
     written = []
     for notebook, run in zip(notebooks, runs):
         body, _ = exporter.from_notebook_node(
