@@ -45,6 +45,8 @@ def test_doctor_with_ipympl_broken_names_it_in_the_summary_without_a_traceback(t
     assert result.returncode == 1
     assert result.stderr == "", "a failed check is a line in the report, never a traceback"
     assert "[FAIL] ipympl extension: ipympl cannot be imported: ImportError" in result.stdout
+    assert "ipympl cannot be imported: ImportError: simulated broken install" in result.stdout
+    assert "fix: run `make venv`" in result.stdout
     total = len(CHECK_NAMES)
     assert result.stdout.rstrip().endswith(
         f"2 of {total} checks failed: ipympl, ipympl extension."), result.stdout

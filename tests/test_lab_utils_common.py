@@ -110,17 +110,21 @@ def test_show_figure_displays_html_and_plain_alt_and_closes_the_figure(monkeypat
     assert not plt.fignum_exists(number)
 
 
-def test_make_reproducible_gives_the_same_numbers_twice():
+def test_make_reproducible_gives_the_same_numbers_twice_on_one_thread_unless_told_otherwise():
     code = (
-        "import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
-        "import lab_utils_common, numpy as np, keras\n"
-        "lab_utils_common.make_reproducible(7)\n"
-        "print(np.random.rand(), float(keras.random.uniform((1,))[0]))"
+        "import lab_utils_common, numpy as np, keras, tensorflow as tf, sys\n"
+        "lab_utils_common.make_reproducible(7, single_thread=sys.argv[1] == 'one')\n"
+        "print(np.random.rand(), float(keras.random.uniform((1,))[0]))\n"
+        "print(tf.config.threading.get_intra_op_parallelism_threads(),"
+        " tf.config.threading.get_inter_op_parallelism_threads())"
     )
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}) for _ in range(2)]
-    assert runs[0].returncode == 0, runs[0].stderr[-2000:]
-    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.strip()
+    runs = [subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True,
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}) for mode in ("one", "one", "all")]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    numbers, threads = zip(*(run.stdout.splitlines() for run in runs))
+    assert numbers[0] == numbers[1] == numbers[2] and numbers[0].strip()
+    assert threads[:2] == ("1 1", "1 1") and threads[2] == "0 0"
 
 
 def test_make_reproducible_after_tensorflow_started_says_what_to_do():

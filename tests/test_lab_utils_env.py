@@ -11,44 +11,17 @@ import lab_utils_env as env
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def doctor(tmp_path=None, broken: str | None = None) -> subprocess.CompletedProcess:
-    """Run `python -m lab_utils_env`, optionally with one package made unimportable."""
-    environment = None
-    if broken:
-        package = tmp_path / broken
-        package.mkdir()
-        (package / "__init__.py").write_text('raise ImportError("simulated broken install")\n')
-        import os
-
-        environment = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    return subprocess.run([sys.executable, "-m", "lab_utils_env"], capture_output=True,
-                          text=True, env=environment, cwd=ROOT)
-
-
-def test_doctor_passes_in_the_suite_environment():
-    result = doctor()
-    assert result.returncode == 0, result.stdout
-    assert "All" in result.stdout and "FAIL" not in result.stdout
-
-
-def test_doctor_fails_naming_ipympl_when_ipympl_is_broken(tmp_path):
-    result = doctor(tmp_path, broken="ipympl")
-    assert result.returncode == 1
-    assert "ipympl cannot be imported: ImportError: simulated broken install" in result.stdout
-    assert "fix: run `make venv`" in result.stdout
-    assert "checks failed: ipympl, ipympl extension." in result.stdout, "a crash exits 1 too"
-
-
-def test_doctor_keeps_tensorflow_start_up_lines_off_the_terminal():
+def test_doctor_passes_and_keeps_tensorflow_start_up_lines_off_the_terminal():
     # As from a student's terminal, where TensorFlow's log level is not raised
     # (conftest raises it for the tests, which alone hid the lines: this test
-    # could not fail).
+    # could not fail). A broken ipympl: tests/test_doctor_report.py.
     import os
 
     terminal = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
     result = subprocess.run([sys.executable, "-m", "lab_utils_env"], capture_output=True,
                             text=True, env=terminal, cwd=ROOT)
     assert result.returncode == 0, result.stdout
+    assert "All" in result.stdout and "FAIL" not in result.stdout
     assert result.stderr == "", "no oneDNN or cpu_feature_guard lines, nothing but the report"
 
 

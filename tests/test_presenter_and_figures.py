@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -66,20 +63,6 @@ def test_figure_html_is_as_wide_as_the_figure_and_shrinks_to_fit():
     assert 'width="200"' in tag and 'style="max-width: 100%; height: auto;"' in tag
 
 
-def test_make_reproducible_runs_tensorflow_on_one_thread_unless_told_otherwise():
-    code = (
-        "import lab_utils_common, tensorflow as tf, sys\n"
-        "lab_utils_common.make_reproducible(0, single_thread=sys.argv[1] == 'one')\n"
-        "print(tf.config.threading.get_intra_op_parallelism_threads(),"
-        " tf.config.threading.get_inter_op_parallelism_threads())"
-    )
-    runs = {mode: subprocess.run([sys.executable, "-c", code, mode], capture_output=True,
-                                 text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-            for mode in ("one", "all")}
-    assert runs["one"].stdout.split() == ["1", "1"], runs["one"].stderr[-2000:]
-    assert runs["all"].stdout.split() == ["0", "0"], runs["all"].stderr[-2000:]
-
-
 def test_use_style_without_the_style_file_says_to_run_make_venv(monkeypatch, tmp_path):
     monkeypatch.setattr(common, "STYLE_PATH", tmp_path / "deeplearning.mplstyle")
     with pytest.raises(FileNotFoundError, match="Run `make venv` from the repository root"):
@@ -88,7 +71,7 @@ def test_use_style_without_the_style_file_says_to_run_make_venv(monkeypatch, tmp
 
 def test_make_reproducible_asks_tensorflow_for_one_thread_a_seed_and_determinism(monkeypatch):
     # In this process, with TensorFlow's settings recorded instead of applied
-    # (they cannot be undone); the subprocess test above checks the real thing.
+    # (they cannot be undone); tests/test_lab_utils_common.py checks the real thing in fresh processes.
     import keras
     import tensorflow as tf
 
