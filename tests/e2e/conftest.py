@@ -187,15 +187,17 @@ def lab_page(browser, browser_context_args, pytestconfig):
 
     Offline, as in a classroom with no network: every request to anything but the
     server on 127.0.0.1 is blocked and recorded. Traced when pytest-playwright's
-    --tracing asks, one chunk per test (see ``lab``), without the screenshots'
-    film: on two shared cores that starved JupyterLab (a notebook not loaded in
-    180 s, 100 s without it).
+    --tracing asks, one chunk per test (see ``lab``): every action with its call
+    log, the console and the network, but neither the screenshots' film (on two
+    shared cores it starved JupyterLab: a notebook not loaded in 180 s) nor a DOM
+    snapshot per action (30 of the JupyterLab tests' 139 CPU-s). A failed test
+    leaves the page's picture and DOM as they were when it failed instead.
     """
     context = browser.new_context(**browser_context_args)
     blocked = block_outside(context)
     tracing = pytestconfig.getoption("--tracing") != "off"
     if tracing:
-        context.tracing.start(screenshots=False, snapshots=True, sources=True)
+        context.tracing.start(screenshots=False, snapshots=False, sources=True)
     page = context.new_page()
     page.set_default_timeout(ACTION_TIMEOUT_MS)
     page.blocked = blocked
@@ -229,6 +231,13 @@ def lab(lab_page, lab_server, request, output_path):
             pass
         report = getattr(request.node, "rep_call", None)
         failed = report is None or report.failed
+        if failed:
+            Path(output_path).mkdir(parents=True, exist_ok=True)
+            try:
+                page.screenshot(path=str(Path(output_path) / "failed.png"), timeout=10_000)
+                (Path(output_path) / "failed.html").write_text(page.content())
+            except Exception:
+                pass  # the page itself may be what broke; the trace still says what happened
         if page.tracing:
             keep = failed and request.config.getoption("--tracing") == "retain-on-failure"
             if keep or request.config.getoption("--tracing") == "on":

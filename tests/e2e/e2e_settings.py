@@ -6,6 +6,8 @@ Chromium. ``make e2e`` runs them with ``--tracing retain-on-failure
 --output build/traces``: a failing test leaves a Playwright trace in a folder
 named after the test (and so after its phase), which
 ``.venv/bin/playwright show-trace build/traces/<test>/trace.zip`` replays.
+A failing JupyterLab test also leaves ``failed.png`` and ``failed.html`` there:
+the page as it was when the test failed.
 """
 
 from __future__ import annotations
