@@ -110,33 +110,46 @@ def test_show_figure_displays_html_and_plain_alt_and_closes_the_figure(monkeypat
     assert not plt.fignum_exists(number)
 
 
-def test_make_reproducible_gives_the_same_numbers_twice_on_one_thread_unless_told_otherwise():
-    code = (
-        "import lab_utils_common, numpy as np, keras, tensorflow as tf, sys\n"
-        "lab_utils_common.make_reproducible(7, single_thread=sys.argv[1] == 'one')\n"
-        "print(np.random.rand(), float(keras.random.uniform((1,))[0]))\n"
-        "print(tf.config.threading.get_intra_op_parallelism_threads(),"
-        " tf.config.threading.get_inter_op_parallelism_threads())"
-    )
-    runs = [subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True,
-                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}) for mode in ("one", "one", "all")]
-    for run in runs:
+#: Run in a fresh Python, as a lesson's first cells run in a fresh kernel: seeded, the
+#: numbers drawn and TensorFlow's threads; then, TensorFlow started, seeded again.
+REPRODUCIBLE = """\
+import lab_utils_common, numpy as np, keras, tensorflow as tf, sys
+lab_utils_common.make_reproducible(7, single_thread=sys.argv[1] == 'one')
+print(np.random.rand(), float(keras.random.uniform((1,))[0]))
+print(tf.config.threading.get_intra_op_parallelism_threads(),
+      tf.config.threading.get_inter_op_parallelism_threads())
+tf.constant(1.0) + 1
+try:
+    lab_utils_common.make_reproducible(0)
+except RuntimeError as error:
+    print(error)
+"""
+
+
+@pytest.fixture(scope="module")
+def reproducible_runs():
+    """Two fresh processes: one seeded on one thread (the default), one told to use every core."""
+    runs = {mode: subprocess.run([sys.executable, "-c", REPRODUCIBLE, mode], capture_output=True, text=True,
+                                 env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}) for mode in ("one", "all")}
+    for run in runs.values():
         assert run.returncode == 0, run.stderr[-2000:]
-    numbers, threads = zip(*(run.stdout.splitlines() for run in runs))
-    assert numbers[0] == numbers[1] == numbers[2] and numbers[0].strip()
-    assert threads[:2] == ("1 1", "1 1") and threads[2] == "0 0"
+    return {mode: run.stdout.splitlines() for mode, run in runs.items()}
 
 
-def test_make_reproducible_after_tensorflow_started_says_what_to_do():
-    code = (
-        "import tensorflow as tf, lab_utils_common\n"
-        "tf.constant(1.0) + 1\n"
-        "try:\n    lab_utils_common.make_reproducible(0)\n"
-        "except RuntimeError as error:\n    print(error)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert "Restart the kernel" in result.stdout, result.stdout + result.stderr[-2000:]
+def test_make_reproducible_gives_the_same_numbers_in_two_processes(reproducible_runs):
+    numbers = [lines[0] for lines in reproducible_runs.values()]
+    assert numbers[0] == numbers[1] and numbers[0].strip()
+
+
+def test_make_reproducible_runs_tensorflow_on_one_thread_unless_told_otherwise(reproducible_runs):
+    assert reproducible_runs["one"][1] == "1 1"
+    assert reproducible_runs["all"][1] == "0 0"
+
+
+def test_make_reproducible_after_tensorflow_started_says_what_to_do(reproducible_runs):
+    # The process told to use every core, asked for one thread once TensorFlow has started.
+    lines = reproducible_runs["all"]
+    assert "Restart the kernel" in "\n".join(lines[2:]), lines
 
 
 def test_every_helper_raises_the_one_line_errors_for_bad_arguments():
