@@ -201,7 +201,7 @@ def lab_page(browser, browser_context_args, pytestconfig):
     page = context.new_page()
     page.set_default_timeout(ACTION_TIMEOUT_MS)
     page.blocked = blocked
-    page.tracing = tracing
+    page.traced = tracing
     yield page
     context.close()
 
@@ -218,7 +218,7 @@ def lab(lab_page, lab_server, request, output_path):
     """
     page = lab_page
     page.blocked.clear()
-    if page.tracing:
+    if page.traced:
         page.context.tracing.start_chunk(title=request.node.nodeid)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
@@ -238,7 +238,7 @@ def lab(lab_page, lab_server, request, output_path):
                 (Path(output_path) / "failed.html").write_text(page.content())
             except Exception:
                 pass  # the page itself may be what broke; the trace still says what happened
-        if page.tracing:
+        if page.traced:
             keep = failed and request.config.getoption("--tracing") == "retain-on-failure"
             if keep or request.config.getoption("--tracing") == "on":
                 Path(output_path).mkdir(parents=True, exist_ok=True)

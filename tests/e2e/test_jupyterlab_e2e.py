@@ -16,9 +16,10 @@ each phase named in its assertions:
   opens unmodified, and closing it asks nothing and stops its kernel. A lesson
   with no live figure is saved after Run All and closed, with the same checks.
 
-JupyterLab is loaded once per test, with the lesson's address; the reopened
-phase opens the file from the same JupyterLab, as File > Open would (the file
-is read from the server again, as saved).
+JupyterLab is loaded once for all these tests (again after a failed one), the
+first time with a lesson's address; then each lesson, and the reopened phase,
+is opened from the same JupyterLab as File > Open would (the file is read from
+the server again, as saved).
 
 Then the explorer in lesson 01 in JupyterLab's Presentation Mode, by keyboard
 and mouse, at the ends of its range and with all logits equal; and the
@@ -42,12 +43,6 @@ from e2e_settings import CURRENT, KERNEL_START_MS, LESSON_01, NOTEBOOKS, ROOT, S
 from lab_utils_display import SAVED_FIGURE_CLASS, SAVED_FIGURE_NOTE
 
 LESSON_07 = ROOT / "notebooks" / "07_exercises.ipynb"
-
-DOCUMENT_READY = """() => {
-  const app = window.jupyterapp;
-  const panel = app && app.shell.currentWidget;
-  return !!(panel && panel.context && panel.context.isReady);
-}"""
 
 APP_READY = """() => {
   const app = window.jupyterapp;
@@ -183,13 +178,13 @@ def has_math(path: Path) -> bool:
 DOCUMENTS_OPEN = "[...window.jupyterapp.shell.widgets('main')].filter(widget => widget.context).length"
 
 
-def open_notebook(page, lab_server, name: str, kernel: bool = True) -> None:
+def open_notebook(page, lab_server, name: str) -> None:
     """Open notebooks/<name> alone in a fresh workspace; wait for its idle kernel too.
 
-    The first time in a test, JupyterLab is loaded with the lesson's address (as
-    `make lab` opens it); after that, the page's JupyterLab opens the lesson as
-    File > Open does, when nothing else is open, so that the next phase meets the
-    file as saved without loading JupyterLab again (about 3 s of two busy cores).
+    The first time (in the session, or after a failed test), JupyterLab is loaded
+    with the lesson's address, as `make lab` opens it; after that, the page's
+    JupyterLab opens the lesson as File > Open does, when nothing else is open,
+    without loading JupyterLab again (about 3 s of two busy cores).
     """
     if page.evaluate("() => !!window.jupyterapp"):
         assert page.evaluate(f"() => {DOCUMENTS_OPEN}") == 0, (
@@ -198,7 +193,7 @@ def open_notebook(page, lab_server, name: str, kernel: bool = True) -> None:
                       "{path: path, factory: 'Notebook'}); }", f"notebooks/{name}")
     else:
         page.goto(f"{lab_server.url}/lab/tree/notebooks/{name}?reset&token={lab_server.token}")
-    page.wait_for_function(APP_READY if kernel else DOCUMENT_READY, timeout=KERNEL_START_MS)
+    page.wait_for_function(APP_READY, timeout=KERNEL_START_MS)
     opened = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
     assert opened == f"notebooks/{name}", f"expected notebooks/{name} on screen, found {opened}"
     wait_for_widgets(page)

@@ -24,6 +24,9 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "site"))
 import build_site as site_build  # noqa: E402 - site/build_site.py
+
+sys.path.insert(0, str(ROOT / "tools"))
+import slides  # noqa: E402 - tools/slides.py
 from e2e_settings import block_outside  # noqa: E402
 
 AXE = site_build.NODE_MODULES / "axe-core" / "axe.min.js"
@@ -129,17 +132,10 @@ def dark_theme_contrast(page) -> list[str]:
 
 
 def stores_pictures(stem: str) -> bool:
-    """Whether the lesson's stored outputs hold a picture (a PNG, or an <img> a figure helper wrote)."""
+    """Whether the lesson's stored outputs hold a figure (the test `make slides` uses, tools/slides.py)."""
     import json
 
-    notebook = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text())
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            html = data.get("text/html", "")
-            if "image/png" in data or "<img" in ("".join(html) if isinstance(html, list) else html):
-                return True
-    return False
+    return slides.draws_figures(json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text()))
 
 
 def test_every_page_offline_draws_its_figures_and_math_and_passes_axe(site, offline):
